@@ -1,0 +1,140 @@
+// The validated, immutable configuration (the "config contract" of docs/configuration.md).
+// Loaded once from YAML; workers hold a std::shared_ptr<const config> and never see YAML.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace icegate::app {
+
+// Thrown by load_config(); what() is "icegate.yaml:14: limits.user_quota: expected ...".
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class transport { udp, tcp, tls };
+
+struct listen_address {
+    transport proto = transport::udp;
+    boost::asio::ip::address address;
+    std::uint16_t port = 0; // 0: pick a free port at start (tests)
+    std::string to_string() const; // "udp://127.0.0.1:3478", "udp://[::1]:3478"
+};
+
+struct cidr {
+    boost::asio::ip::address network; // already masked to prefix
+    unsigned prefix = 0;
+    std::string to_string() const;
+    bool contains(const boost::asio::ip::address& a) const;
+};
+
+struct port_range {
+    std::uint16_t first = 49152;
+    std::uint16_t last = 65535;
+};
+
+struct user_entry {
+    std::string name;
+    std::array<std::uint8_t, 16> key_md5{};                     // MD5(name:realm:password)
+    std::optional<std::array<std::uint8_t, 32>> key_sha256;     // SHA-256(name:realm:password)
+    bool from_plaintext = false; // configured with `password:` (warned about at load)
+};
+
+struct tls_config {
+    std::filesystem::path certificate; // empty: generated into state_dir
+    std::filesystem::path private_key;
+};
+
+struct relay_config {
+    std::optional<boost::asio::ip::address> address;          // empty: auto-detected
+    std::optional<boost::asio::ip::address> address_v6;
+    std::optional<boost::asio::ip::address> external_address;
+    port_range ports;
+};
+
+struct auth_config {
+    std::vector<user_entry> users; // auth.users followed by auth.users_file's
+    std::filesystem::path users_file;
+    std::vector<std::string> secrets;
+    std::chrono::seconds credential_ttl{600};
+};
+
+struct limits_config {
+    std::chrono::seconds max_lifetime{3600};
+    std::uint32_t user_quota = 10;
+    std::uint32_t total_quota = 10000;
+    std::uint32_t max_permissions = 64;  // per allocation
+    std::uint32_t max_channels = 64;     // per allocation
+    std::chrono::seconds tcp_idle_timeout{300}; // STUN/TURN over TCP/TLS, no traffic
+    std::uint32_t tcp_buffer = 65536 + 4;       // bytes buffered per TCP/TLS connection
+};
+
+struct peers_config {
+    std::vector<cidr> allow;
+    std::vector<cidr> deny;
+};
+
+struct http_config {
+    std::optional<listen_address> listen; // proto is tls; empty: no HTTPS server
+    std::filesystem::path web_root;
+    std::vector<std::string> allowed_origins;
+};
+
+struct signal_config {
+    std::uint32_t room_capacity = 6;
+    std::string join_secret;
+};
+
+struct metrics_config {
+    std::vector<cidr> allow;
+};
+
+enum class log_format { text, json };
+
+struct log_config {
+    std::string level = "info"; // trace, debug, info, warn, error, critical, off
+    log_format format = log_format::text;
+};
+
+struct config {
+    std::filesystem::path source; // file it was loaded from ("<embedded>" when none)
+    std::string realm = "icegate";
+    unsigned workers = 0; // resolved: never 0 after load (0 in YAML or missing: one per core)
+    std::string software; // SOFTWARE attribute; empty: not sent
+    std::vector<listen_address> listen;
+    tls_config tls;
+    std::filesystem::path state_dir;
+    relay_config relay;
+    auth_config auth;
+    limits_config limits;
+    peers_config peers;
+    http_config http;
+    signal_config signal;
+    metrics_config metrics;
+    log_config log;
+    // Things accepted but worth an admin's attention (plaintext passwords, placeholder keys).
+    std::vector<std::string> warnings;
+};
+
+// Parses and validates YAML text. `file` names it in errors and anchors relative paths (its
+// parent folder). Throws config_error naming file, line and key path.
+std::shared_ptr<const config> parse_config(const std::string& yaml_text,
+                                           const std::filesystem::path& file);
+
+// Reads `file` and parses it (users_file too). Throws config_error.
+std::shared_ptr<const config> load_config(const std::filesystem::path& file);
+
+// The effective config as YAML, every key present; secrets, keys and passwords masked.
+std::string to_yaml(const config& c);
+
+} // namespace icegate::app
