@@ -20,9 +20,10 @@ public:
     bool has_value() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }
 
-    T& value() & { return std::get<0>(v_); }
-    const T& value() const& { return std::get<0>(v_); }
-    T&& value() && { return std::get<0>(std::move(v_)); }
+    // Reading the value of an error is a programming error: asserted, never thrown.
+    T& value() & noexcept { return *checked(); }
+    const T& value() const& noexcept { return *checked(); }
+    T&& value() && noexcept { return std::move(*checked()); }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
     T* operator->() { return &value(); }
@@ -33,6 +34,15 @@ public:
     }
 
 private:
+    T* checked() noexcept {
+        assert(has_value());
+        return std::get_if<0>(&v_);
+    }
+    const T* checked() const noexcept {
+        assert(has_value());
+        return std::get_if<0>(&v_);
+    }
+
     std::variant<T, std::error_code> v_;
 };
 
