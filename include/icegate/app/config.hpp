@@ -27,7 +27,7 @@ enum class transport { udp, tcp, tls };
 struct listen_address {
     transport proto = transport::udp;
     boost::asio::ip::address address;
-    std::uint16_t port = 0; // 0: pick a free port at start (tests)
+    std::uint16_t port = 0;        // 0: pick a free port at start (tests)
     std::string to_string() const; // "udp://127.0.0.1:3478", "udp://[::1]:3478"
 };
 
@@ -45,9 +45,10 @@ struct port_range {
 
 struct user_entry {
     std::string name;
-    std::array<std::uint8_t, 16> key_md5{};                     // MD5(name:realm:password)
-    std::optional<std::array<std::uint8_t, 32>> key_sha256;     // SHA-256(name:realm:password)
-    bool from_plaintext = false; // configured with `password:` (warned about at load)
+    std::array<std::uint8_t, 16> key_md5{};                 // MD5(name:realm:password)
+    std::optional<std::array<std::uint8_t, 32>> key_sha256; // SHA-256(name:realm:password)
+    bool from_plaintext = false;  // configured with `password:` (warned about at load)
+    bool from_users_file = false; // loaded from auth.users_file rather than auth.users
 };
 
 struct tls_config {
@@ -56,7 +57,7 @@ struct tls_config {
 };
 
 struct relay_config {
-    std::optional<boost::asio::ip::address> address;          // empty: auto-detected
+    std::optional<boost::asio::ip::address> address; // empty: auto-detected
     std::optional<boost::asio::ip::address> address_v6;
     std::optional<boost::asio::ip::address> external_address;
     port_range ports;
@@ -73,10 +74,12 @@ struct limits_config {
     std::chrono::seconds max_lifetime{3600};
     std::uint32_t user_quota = 10;
     std::uint32_t total_quota = 10000;
-    std::uint32_t max_permissions = 64;  // per allocation
-    std::uint32_t max_channels = 64;     // per allocation
+    std::uint32_t max_permissions = 64;         // per allocation
+    std::uint32_t max_channels = 64;            // per allocation
     std::chrono::seconds tcp_idle_timeout{300}; // STUN/TURN over TCP/TLS, no traffic
-    std::uint32_t tcp_buffer = 65536 + 4;       // bytes buffered per TCP/TLS connection
+    // Bytes buffered per TCP/TLS connection: the default holds the largest STUN message
+    // (20 + 65532) with room to spare; smaller values refuse larger frames.
+    std::uint32_t tcp_buffer = 65556;
 };
 
 struct peers_config {
@@ -88,6 +91,7 @@ struct http_config {
     std::optional<listen_address> listen; // proto is tls; empty: no HTTPS server
     std::filesystem::path web_root;
     std::vector<std::string> allowed_origins;
+    std::string public_host; // host name for ICE URIs handed to clients; empty: derived
 };
 
 struct signal_config {
