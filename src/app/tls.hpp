@@ -1,0 +1,46 @@
+// TLS setup for the TLS listeners and HTTPS: the certificate/key to use (the configured pair or a
+// self-signed one generated into state_dir), the hardened server context, and the SPKI pin.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "icegate/app/config.hpp"
+
+namespace icegate::app {
+
+struct tls_material {
+    std::filesystem::path certificate; // PEM, leaf first then any chain
+    std::filesystem::path private_key; // PEM
+    // The self-signed pair in state_dir is in use (none configured, or the configured files are
+    // missing: the caller warns about the latter).
+    bool generated = false;
+    // This call wrote a new certificate (first start, expired, or SANs no longer cover the host).
+    bool created = false;
+};
+
+// The configured certificate/key when both are set and exist; otherwise a self-signed EC P-256
+// pair in state_dir (cert.pem / key.pem), created on first start (key 0600, state_dir 0700 when
+// created) and reused after. A new certificate is issued (same key, so the SPKI pin holds) when
+// the old one expires within a day or lacks one of the wanted SANs: DNS localhost, IP 127.0.0.1,
+// IP ::1, DNS gethostname(), and every address in extra_ips that is not unspecified.
+// Throws std::runtime_error naming the file on failure, or when only one of the pair is set.
+tls_material ensure_tls_material(const tls_config& tls, const std::filesystem::path& state_dir,
+                                 const std::vector<boost::asio::ip::address>& extra_ips);
+
+// Server context: TLS 1.2 minimum, no compression, no renegotiation, server cipher preference,
+// ECDHE+AEAD suites for TLS 1.2 (OpenSSL defaults for 1.3), chain and key loaded and checked to
+// match. Encrypted keys are refused rather than prompting on a terminal. Throws
+// std::runtime_error naming the file.
+std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const tls_material& m);
+
+// base64(SHA-256(DER SubjectPublicKeyInfo)) of a PEM certificate: the value Chromium's
+// --ignore-certificate-errors-spki-list takes. Throws std::runtime_error naming the file.
+std::string spki_sha256_base64(const std::filesystem::path& certificate);
+
+} // namespace icegate::app
