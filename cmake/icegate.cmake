@@ -36,6 +36,8 @@ function(icegate_unit_tests module)
     endif()
     add_executable(${module}_test ${sources})
     target_link_libraries(${module}_test PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
+    # Tests may include their module's private headers by name.
+    target_include_directories(${module}_test PRIVATE ${PROJECT_SOURCE_DIR}/src/${module})
     target_compile_definitions(${module}_test PRIVATE
         ICEGATE_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests")
     gtest_discover_tests(${module}_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)

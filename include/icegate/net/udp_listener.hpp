@@ -1,0 +1,56 @@
+// A worker's socket on one UDP listen address: drains it in batches with recvmmsg(), hands each
+// datagram to the worker's packet_handler and sends the replies in one sendmmsg().
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/ip/udp.hpp>
+
+#include "icegate/net/packet_handler.hpp"
+
+namespace icegate::net {
+
+// Opens a non-blocking UDP socket bound to `ep` with SO_REUSEPORT (so every worker can bind the
+// same address), IPV6_V6ONLY for IPv6, and a large receive buffer. Throws on failure.
+boost::asio::ip::udp::socket open_udp_socket(boost::asio::io_context& io,
+                                             const boost::asio::ip::udp::endpoint& ep);
+
+class udp_listener {
+public:
+    static constexpr std::size_t batch = 32;
+    static constexpr std::size_t slot_size = 2048; // larger datagrams are dropped
+
+    udp_listener(boost::asio::ip::udp::socket socket, packet_handler& handler);
+    udp_listener(const udp_listener&) = delete;
+    udp_listener& operator=(const udp_listener&) = delete;
+
+    void start();
+    void close();
+    boost::asio::ip::udp::endpoint local_endpoint() const;
+
+private:
+    void do_wait();
+    void on_readable(const boost::system::error_code& ec);
+    // Receives and answers one batch; returns how many datagrams arrived.
+    int drain_once();
+
+    boost::asio::ip::udp::socket socket_;
+    packet_handler& handler_;
+    stun::transport_address local_;
+    std::vector<std::uint8_t> rx_;
+    std::vector<std::uint8_t> tx_;
+    std::array<mmsghdr, batch> rx_msgs_{};
+    std::array<iovec, batch> rx_iov_{};
+    std::array<sockaddr_storage, batch> rx_names_{};
+    std::array<mmsghdr, batch> tx_msgs_{};
+    std::array<iovec, batch> tx_iov_{};
+    std::array<sockaddr_storage, batch> tx_names_{};
+};
+
+} // namespace icegate::net

@@ -1,0 +1,197 @@
+// Subcommand dispatch, config discovery, and `serve` (signals, sd_notify, clean shutdown).
+#include "cli.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "icegate/app/config.hpp"
+#include "logging.hpp"
+#include "server.hpp"
+
+namespace icegate::app {
+
+extern const std::string_view embedded_config;
+
+namespace {
+
+constexpr std::string_view usage_text = R"(usage: icegate [COMMAND] [OPTIONS]
+
+Commands:
+  serve [-c FILE]          run the service (the default command)
+  check-config [-c FILE]   validate the config and print it, secrets masked
+  version                  print the version
+  help                     print this text
+
+Options:
+  -c, --config FILE        the YAML config; without it icegate uses the source tree's
+                           conf/icegate.yaml, then /etc/icegate/icegate.yaml, then the
+                           default config built into the binary
+
+Exit codes: 0 success, 1 bad config or runtime failure, 2 usage error.
+)";
+
+struct options {
+    std::string command = "serve";
+    std::optional<std::filesystem::path> config;
+};
+
+std::optional<options> parse_args(std::span<char*> args) {
+    options o;
+    std::size_t i = 1;
+    if (i < args.size() && args[i][0] != '-') {
+        o.command = args[i++];
+    }
+    for (; i < args.size(); ++i) {
+        const std::string_view a = args[i];
+        if ((a == "-c" || a == "--config") && i + 1 < args.size()) {
+            o.config = args[++i];
+        } else if (a == "-h" || a == "--help") {
+            o.command = "help";
+        } else if (a == "--version") {
+            o.command = "version";
+        } else {
+            std::cerr << "icegate: unknown argument '" << a << "'\n" << usage_text;
+            return std::nullopt;
+        }
+    }
+    return o;
+}
+
+std::shared_ptr<const config> find_config(const std::optional<std::filesystem::path>& path) {
+    if (path) {
+        return load_config(*path);
+    }
+    for (const std::filesystem::path p : {ICEGATE_SOURCE_CONFIG, "/etc/icegate/icegate.yaml"}) {
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(p, ec)) {
+            return load_config(p);
+        }
+    }
+    // Relative paths of the built-in config resolve against the working directory.
+    return parse_config(std::string(embedded_config),
+                        std::filesystem::current_path() / "icegate.yaml");
+}
+
+int check_config(const options& o) {
+    const auto cfg = find_config(o.config);
+    for (const auto& w : cfg->warnings) {
+        std::cerr << "warning: " << w << "\n";
+    }
+    std::cout << "# " << cfg->source.string() << ": OK\n" << to_yaml(*cfg);
+    return exit_ok;
+}
+
+// "udp://0.0.0.0:3478" -> "stun:127.0.0.1:3478": what a browser's iceServers should name.
+std::string stun_uri(const std::string& bound) {
+    std::string rest = bound.substr(bound.find("://") + 3);
+    for (const auto& [any, local] :
+         {std::pair<std::string, std::string>{"0.0.0.0:", "127.0.0.1:"}, {"[::]:", "[::1]:"}}) {
+        if (rest.starts_with(any)) {
+            rest = local + rest.substr(any.size());
+        }
+    }
+    return (bound.starts_with("tls") ? "stuns:" : "stun:") + rest;
+}
+
+void announce(const config& cfg, const std::vector<std::string>& bound) {
+    auto log = spdlog::get("app");
+    log->info("icegate {} started: {} workers, realm \"{}\", config {}", ICEGATE_VERSION,
+              cfg.workers, cfg.realm, cfg.source.string());
+    for (const auto& b : bound) {
+        log->info("listening on {}", b);
+    }
+    for (const auto& w : cfg.warnings) {
+        log->warn("{}", w);
+    }
+    for (const auto& b : bound) {
+        if (b.starts_with("udp://")) {
+            log->info("ICE server for browsers: {{urls: '{}'}}; check it with "
+                      "`turnutils_stunclient -p {} {}`",
+                      stun_uri(b), b.substr(b.rfind(':') + 1),
+                      stun_uri(b).substr(5, stun_uri(b).rfind(':') - 5));
+            break;
+        }
+    }
+    log->info("ready");
+}
+
+int serve(const options& o) {
+    const auto cfg = find_config(o.config);
+    // Lines reach journald or a test's pipe as they are written, not when a buffer fills.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    setup_logging(cfg->log);
+
+    // Signals are caught from here on, before anyone is told we are ready.
+    boost::asio::io_context main_io(1);
+    boost::asio::signal_set signals(main_io, SIGINT, SIGTERM, SIGHUP);
+    server srv(cfg);
+    const auto bound = srv.open();
+    srv.start();
+    announce(*cfg, bound);
+    sd_notify(0, "READY=1");
+
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int sig) {
+            if (ec) {
+                return;
+            }
+            if (sig == SIGHUP) {
+                spdlog::get("app")->warn("SIGHUP: live reload is not implemented yet; restart "
+                                         "icegate to apply config changes");
+                signals.async_wait(on_signal);
+                return;
+            }
+            spdlog::get("app")->info("signal {}: shutting down", sig);
+            sd_notify(0, "STOPPING=1");
+            main_io.stop();
+        };
+    signals.async_wait(on_signal);
+    main_io.run();
+    srv.stop();
+    spdlog::get("app")->info("stopped");
+    spdlog::shutdown();
+    return exit_ok;
+}
+
+} // namespace
+
+int run_cli(std::span<char*> args) {
+    const auto o = parse_args(args);
+    if (!o) {
+        return exit_usage;
+    }
+    try {
+        if (o->command == "help") {
+            std::cout << usage_text;
+            return exit_ok;
+        }
+        if (o->command == "version") {
+            std::cout << "icegate " << ICEGATE_VERSION << "\n";
+            return exit_ok;
+        }
+        if (o->command == "check-config") {
+            return check_config(*o);
+        }
+        if (o->command == "serve") {
+            return serve(*o);
+        }
+        std::cerr << "icegate: unknown command '" << o->command << "'\n" << usage_text;
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::cerr << "icegate: " << e.what() << "\n";
+        return exit_failure;
+    }
+}
+
+} // namespace icegate::app

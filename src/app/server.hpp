@@ -1,0 +1,50 @@
+// The running service: workers, their listeners and handlers, built from one config snapshot.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "icegate/app/config.hpp"
+#include "icegate/net/packet_handler.hpp"
+#include "icegate/net/stream_listener.hpp"
+#include "icegate/net/udp_listener.hpp"
+#include "icegate/net/worker.hpp"
+
+namespace icegate::app {
+
+class server {
+public:
+    explicit server(std::shared_ptr<const config> cfg);
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+    ~server();
+
+    // Opens every listener on every worker; throws std::runtime_error naming the address that
+    // failed. Returns the bound addresses ("udp://127.0.0.1:3478"), ports resolved.
+    std::vector<std::string> open();
+    void start();
+    // Closes listeners and connections on their workers, then joins the threads.
+    void stop();
+
+private:
+    struct worker_slot {
+        std::unique_ptr<net::worker> w;
+        std::unique_ptr<net::packet_handler> handler;
+        std::vector<std::unique_ptr<net::udp_listener>> udp;
+        std::vector<std::unique_ptr<net::stream_listener>> streams;
+    };
+
+    std::string open_udp(const listen_address& la);
+    std::string open_stream(const listen_address& la);
+    std::shared_ptr<boost::asio::ssl::context> tls_context();
+
+    std::shared_ptr<const config> cfg_;
+    std::vector<worker_slot> slots_;
+    std::shared_ptr<boost::asio::ssl::context> tls_;
+    bool started_ = false;
+};
+
+} // namespace icegate::app

@@ -1,0 +1,219 @@
+// One STUN/TURN client connection over TCP or TLS: a bounded read buffer cut into frames by
+// stun::next_frame, one write in flight behind a bounded queue, an idle timeout.
+#pragma once
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include "icegate/net/stream_listener.hpp"
+#include "icegate/stun/stream_framer.hpp"
+
+namespace icegate::net {
+
+class session_base {
+public:
+    virtual ~session_base() = default;
+    virtual void close() = 0;
+};
+
+struct stream_listener::state {
+    packet_handler& handler;
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    stream_limits limits;
+    stun::transport_address local;
+    std::unordered_set<session_base*> sessions;
+    bool closed = false;
+};
+
+template <class Stream>
+class stream_session : public session_base,
+                       public std::enable_shared_from_this<stream_session<Stream>> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    stream_session(Stream stream, std::shared_ptr<stream_listener::state> st,
+                   const stun::transport_address& peer)
+        : stream_(std::move(stream)), timer_(lowest().get_executor()), state_(std::move(st)),
+          rbuf_(state_->limits.read_buffer), reply_(4096) {
+        ctx_.source = peer;
+        ctx_.local = state_->local;
+        ctx_.transport = is_tls ? transport_kind::tls : transport_kind::tcp;
+        state_->sessions.insert(this);
+    }
+    ~stream_session() override { state_->sessions.erase(this); }
+
+    void start() {
+        last_activity_ = clock::now();
+        if constexpr (is_tls) {
+            arm_timer(state_->limits.handshake_timeout);
+            stream_.async_handshake(
+                boost::asio::ssl::stream_base::server,
+                [self = this->shared_from_this()](auto ec) { self->on_handshake(ec); });
+        } else {
+            arm_timer(state_->limits.idle_timeout);
+            do_read();
+        }
+    }
+
+    void close() override {
+        if (closed_) {
+            return;
+        }
+        closed_ = true;
+        boost::system::error_code ignored;
+        timer_.cancel();
+        lowest().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        lowest().close(ignored);
+    }
+
+private:
+    static constexpr bool is_tls = !std::is_same_v<Stream, boost::asio::ip::tcp::socket>;
+
+    boost::asio::ip::tcp::socket& lowest() {
+        if constexpr (is_tls) {
+            return stream_.next_layer();
+        } else {
+            return stream_;
+        }
+    }
+
+    void on_handshake(const boost::system::error_code& ec) {
+        if (ec) {
+            close();
+            return;
+        }
+        handshake_done_ = true;
+        last_activity_ = clock::now();
+        do_read();
+    }
+
+    // One timer per connection, re-armed lazily: reads only stamp last_activity_.
+    void arm_timer(std::chrono::seconds after) {
+        timer_.expires_after(after);
+        timer_.async_wait([self = this->shared_from_this()](auto ec) { self->on_timer(ec); });
+    }
+
+    void on_timer(const boost::system::error_code& ec) {
+        if (ec || closed_) {
+            return;
+        }
+        if (is_tls && !handshake_done_) {
+            close();
+            return;
+        }
+        const auto idle = state_->limits.idle_timeout;
+        const auto quiet = clock::now() - last_activity_;
+        if (quiet >= idle) {
+            close();
+            return;
+        }
+        arm_timer(std::chrono::duration_cast<std::chrono::seconds>(idle - quiet) +
+                  std::chrono::seconds(1));
+    }
+
+    void do_read() {
+        stream_.async_read_some(
+            boost::asio::buffer(rbuf_.data() + used_, rbuf_.size() - used_),
+            [self = this->shared_from_this()](auto ec, std::size_t n) { self->on_read(ec, n); });
+    }
+
+    void on_read(const boost::system::error_code& ec, std::size_t n) {
+        if (ec || closed_) {
+            close();
+            return;
+        }
+        last_activity_ = clock::now();
+        used_ += n;
+        if (!consume_frames()) {
+            close();
+            return;
+        }
+        do_read();
+    }
+
+    // Handles every complete frame in the buffer; false when the stream must be closed.
+    bool consume_frames() {
+        std::size_t off = 0;
+        while (off < used_) {
+            const std::span<const std::uint8_t> rest(rbuf_.data() + off, used_ - off);
+            const auto frame = stun::next_frame(rest);
+            if (!frame) {
+                return false;
+            }
+            if (frame->size > rest.size()) {
+                if (frame->size > rbuf_.size()) {
+                    return false; // larger than we agree to buffer
+                }
+                break;
+            }
+            const std::size_t len =
+                state_->handler.on_message(rest.first(frame->message_size), ctx_, reply_);
+            if (len > 0 && !enqueue(std::span<const std::uint8_t>(reply_.data(), len))) {
+                return false;
+            }
+            off += frame->size;
+        }
+        if (off > 0) {
+            std::memmove(rbuf_.data(), rbuf_.data() + off, used_ - off);
+            used_ -= off;
+        }
+        return true;
+    }
+
+    bool enqueue(std::span<const std::uint8_t> bytes) {
+        if (queued_bytes_ + bytes.size() > state_->limits.write_queue) {
+            return false; // a client that does not read its replies loses the connection
+        }
+        queued_bytes_ += bytes.size();
+        queue_.emplace_back(bytes.begin(), bytes.end());
+        if (!writing_) {
+            do_write();
+        }
+        return true;
+    }
+
+    void do_write() {
+        writing_ = true;
+        boost::asio::async_write(
+            stream_, boost::asio::buffer(queue_.front()),
+            [self = this->shared_from_this()](auto ec, std::size_t) { self->on_write(ec); });
+    }
+
+    void on_write(const boost::system::error_code& ec) {
+        writing_ = false;
+        if (ec || closed_) {
+            close();
+            return;
+        }
+        queued_bytes_ -= queue_.front().size();
+        queue_.pop_front();
+        if (!queue_.empty()) {
+            do_write();
+        }
+    }
+
+    Stream stream_;
+    boost::asio::steady_timer timer_;
+    std::shared_ptr<stream_listener::state> state_;
+    packet_context ctx_;
+    std::vector<std::uint8_t> rbuf_;
+    std::size_t used_ = 0;
+    std::vector<std::uint8_t> reply_;
+    std::deque<std::vector<std::uint8_t>> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool writing_ = false;
+    bool closed_ = false;
+    bool handshake_done_ = false;
+    clock::time_point last_activity_;
+};
+
+} // namespace icegate::net
