@@ -1,0 +1,75 @@
+# The two commands of the README, and the steps they are made of.
+#   make run    install what is missing, build (Release), serve conf/icegate.yaml
+#   make test   install what is missing, build, run every test suite (unit, integration,
+#               interop, the same under ASan+UBSan, and each fuzzer for FUZZ_SECONDS)
+
+BUILD        ?= build
+ASAN_BUILD   ?= build-asan
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+CONFIG       ?= conf/icegate.yaml
+JOBS         ?= $(shell nproc)
+SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
+
+DEPS := build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev \
+        libssl-dev libsodium-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
+        zlib1g-dev libsystemd-dev libgtest-dev libgmock-dev openssl
+TEST_DEPS := clang-14 libclang-rt-14-dev python3 python3-pytest coturn stun-client systemd
+
+.PHONY: all deps test-deps build run test check unit integration asan fuzz fuzz-build format \
+        format-check tidy clean
+
+all: build
+
+# Installs only what is missing, so repeated runs cost one dpkg query.
+deps:
+	@scripts/install-deps.sh $(DEPS)
+
+test-deps:
+	@scripts/install-deps.sh $(DEPS) $(TEST_DEPS)
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/icegate serve -c $(CONFIG)
+
+# Everything: plain build, sanitizers, fuzzers.
+test: test-deps
+	$(MAKE) check
+	$(MAKE) asan
+	$(MAKE) fuzz
+
+# Unit + integration tests on the Release build (what a developer runs often).
+check: test-deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+asan: test-deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DICEGATE_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+fuzz-build: test-deps
+	CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DICEGATE_FUZZ=ON -DICEGATE_TESTS=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# Runs each fuzzer for FUZZ_SECONDS on a copy of its kept corpus (fuzz/corpus/<name>).
+fuzz: fuzz-build
+	scripts/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
+
+tidy: build
+	run-clang-tidy -quiet -p $(BUILD) 'src/.*'
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,122 @@
+"""Starts the real icegate binary on free ports and tells the tests where it listens."""
+import os
+import pathlib
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import textwrap
+import time
+
+ROOT = pathlib.Path(os.environ.get("ICEGATE_SOURCE_DIR",
+                                   pathlib.Path(__file__).resolve().parents[2]))
+BINARY = os.environ.get("ICEGATE_BINARY", str(ROOT / "build" / "icegate"))
+
+DEFAULT_LISTEN = [
+    "udp://127.0.0.1:0",
+    "tcp://127.0.0.1:0",
+    "tls://127.0.0.1:0",
+    "udp://[::1]:0",
+    "tcp://[::1]:0",
+    "tls://[::1]:0",
+]
+
+
+class Icegate:
+    """One running icegate process with a config written into a temporary folder."""
+
+    def __init__(self, extra_yaml="", listen=None, workers=2):
+        self.dir = tempfile.TemporaryDirectory(prefix="icegate-it-")
+        self.path = pathlib.Path(self.dir.name)
+        listen = listen or DEFAULT_LISTEN
+        listen_yaml = "\n".join(f"  - {u}" for u in listen)
+        self.config = self.path / "icegate.yaml"
+        self.config.write_text(textwrap.dedent(f"""\
+            realm: icegate.test
+            workers: {workers}
+            state_dir: ./state
+            listen:
+            """) + listen_yaml + "\n" + textwrap.dedent(extra_yaml))
+        self.proc = None
+        self.lines = []
+        self.pending = b""
+        self.listening = {}  # "udp4" -> ("127.0.0.1", port), "udp6" -> ("::1", port), ...
+
+    def start(self, timeout=15.0):
+        self.proc = subprocess.Popen([BINARY, "serve", "-c", str(self.config)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     cwd=self.path, bufsize=0)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.readline(deadline - time.monotonic())
+            if line is None:
+                break
+            m = re.search(r"listening on (udp|tcp|tls)://(\[[^\]]+\]|[^:]+):(\d+)", line)
+            if m:
+                host = m.group(2).strip("[]")
+                fam = "6" if ":" in host else "4"
+                self.listening[m.group(1) + fam] = (host, int(m.group(3)))
+            if re.search(r"\bready\b", line):
+                return self
+        self.stop()
+        raise RuntimeError("icegate did not start:\n" + "".join(self.lines))
+
+    def readline(self, timeout):
+        """The next line of output, or None after `timeout` seconds or at end of output.
+        Reads the pipe with os.read into our own buffer: select() cannot see bytes that a
+        buffered file object has already pulled in."""
+        deadline = time.monotonic() + max(timeout, 0)
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(left, 0))
+            if not ready:
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                if not self.pending:
+                    return None
+                self.pending += b"\n"
+            self.pending += chunk
+        raw, self.pending = self.pending.split(b"\n", 1)
+        line = raw.decode(errors="replace") + "\n"
+        self.lines.append(line)
+        return line
+
+    def output(self):
+        """Everything printed so far (drains what is pending without blocking)."""
+        while self.proc and self.readline(0.05) is not None:
+            pass
+        return "".join(self.lines)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=5.0):
+        """Stops the process; returns (exit code, seconds it took)."""
+        if self.proc is None:
+            return None, 0.0
+        t0 = time.monotonic()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        took = time.monotonic() - t0
+        self.output()
+        code = self.proc.returncode
+        self.proc.stdout.close()
+        self.proc = None
+        return code, took
+
+    def close(self):
+        self.stop()
+        self.dir.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
