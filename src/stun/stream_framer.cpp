@@ -27,14 +27,13 @@ result<frame_info> next_frame(std::span<const std::uint8_t> buffered) noexcept {
         return frame_info{frame_kind::stun, header_size + length, header_size + length};
     }
     case packet_kind::channel_data: {
-        // Channels are 0x4000-0x4FFF; 0x5000-0x7FFF is reserved. Refusing those at once also
-        // ends most text protocols sent to a STUN port ("POST", "PUT") on their first byte.
-        if (buffered[0] > 0x4F) {
-            return errc::not_channel_data;
-        }
         if (buffered.size() < channel_data_header_size) {
             return frame_info{frame_kind::channel_data, channel_data_header_size,
                               channel_data_header_size};
+        }
+        // 0x7FFF was never a channel (RFC 5766 ended at 0x7FFE).
+        if (detail::load_u16(&buffered[0]) > max_rfc5766_channel_number) {
+            return errc::not_channel_data;
         }
         const std::size_t size = channel_data_header_size + detail::load_u16(&buffered[2]);
         return frame_info{frame_kind::channel_data, detail::pad4(size), size};

@@ -38,6 +38,14 @@ constexpr bool is_valid_channel_number(std::uint16_t n) noexcept {
     return n >= min_channel_number && n <= max_channel_number;
 }
 
+// RFC 5766 section 11 allowed 0x4000-0x7FFE, and RFC 5766 clients still pick numbers there
+// (coturn's turnutils_uclient does); RFC 8656 narrowed new bindings to 0x4000-0x4FFF. The
+// server accepts the old range so that those clients keep working.
+inline constexpr std::uint16_t max_rfc5766_channel_number = 0x7FFE;
+constexpr bool is_rfc5766_channel_number(std::uint16_t n) noexcept {
+    return n >= min_channel_number && n <= max_rfc5766_channel_number;
+}
+
 enum class channel_framing : std::uint8_t { datagram, stream };
 
 struct channel_data {

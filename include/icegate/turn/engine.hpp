@@ -1,0 +1,88 @@
+// The TURN server of one worker (RFC 8656, RFC 5766 compatible), sans-I/O: messages, peer
+// datagrams and clock ticks in; responses, relayed data and relay sockets out through io_port.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "icegate/stun/transport_address.hpp"
+#include "icegate/turn/auth.hpp"
+#include "icegate/turn/io_port.hpp"
+#include "icegate/turn/peer_policy.hpp"
+
+namespace icegate::turn {
+
+// The clock as the engine sees it: monotonic for lifetimes, unix seconds for credentials.
+struct clock_reading {
+    std::chrono::steady_clock::time_point mono;
+    std::int64_t unix_seconds = 0;
+};
+
+struct engine_settings {
+    std::string software; // SOFTWARE in responses; empty: none
+    std::chrono::seconds default_lifetime{600};
+    std::chrono::seconds max_lifetime{3600};
+    std::chrono::seconds permission_lifetime{300};
+    std::chrono::seconds channel_lifetime{600};
+    std::chrono::seconds reservation_lifetime{30}; // EVEN-PORT R bit reservations
+    std::uint32_t max_permissions = 64;            // per allocation
+    std::uint32_t max_channels = 64;               // per allocation
+    std::uint32_t user_quota = 10;                 // per username (REST: the user part); 0: no cap
+    std::uint32_t total_quota = 10000;             // all workers together; 0: no cap
+    bool relay_v4 = true;                          // a relay address exists for the family
+    bool relay_v6 = false;
+    // Advertised in XOR-RELAYED-ADDRESS instead of the bound IPv4 address (1:1 NAT).
+    std::optional<stun::transport_address> external_v4;
+    std::optional<stun::transport_address> external_v6;
+};
+
+// Allocation counts shared by all workers' engines: per username and in total.
+class quota_table;
+
+// What an engine dropped or relayed, for metrics (read on the owner thread).
+struct engine_counters {
+    std::uint64_t allocations_created = 0;
+    std::uint64_t allocations_ended = 0;
+    std::uint64_t peer_dropped_no_permission = 0; // inbound from a peer without a permission
+    std::uint64_t peer_dropped_policy = 0;        // either way, refused by peer_policy
+    std::uint64_t client_dropped = 0; // unparseable, unknown channel, no permission, ...
+};
+
+class engine {
+public:
+    engine(engine_settings settings, std::shared_ptr<const authenticator> auth,
+           std::shared_ptr<const peer_policy> policy, std::shared_ptr<quota_table> quotas,
+           io_port& io, std::function<void(std::span<std::uint8_t>)> random);
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    // One STUN message or ChannelData frame from a client (framing already done for streams).
+    // Answers, relays and opens sockets through io_port. Never throws.
+    void on_client_message(std::span<const std::uint8_t> bytes, const client_ref& from,
+                           const clock_reading& now) noexcept;
+    // A datagram that arrived on relay socket `relay` from `peer`.
+    void on_peer_datagram(relay_id relay, const stun::transport_address& peer,
+                          std::span<const std::uint8_t> bytes, const clock_reading& now) noexcept;
+    // A TCP/TLS client connection closed: its allocation ends now.
+    void on_client_closed(const client_ref& from) noexcept;
+    // Expires allocations, permissions, channels and reservations. Call about once a second.
+    void on_tick(const clock_reading& now) noexcept;
+    // Ends every allocation (shutdown).
+    void close_all() noexcept;
+
+    std::size_t allocation_count() const noexcept;
+    const engine_counters& counters() const noexcept;
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace icegate::turn

@@ -1,0 +1,77 @@
+// Which peer addresses a relay may talk to (design section 5): a default deny list of
+// special-purpose ranges plus the server's own addresses, `peers.deny` added to it, and
+// `peers.allow` beating both. IPv4 embedded in IPv6 is reduced to IPv4 before any check.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "icegate/stun/transport_address.hpp"
+
+namespace icegate::turn {
+
+// An address prefix on stun::transport_address bytes (the port is ignored).
+struct prefix {
+    stun::address_family family = stun::address_family::ipv4;
+    std::array<std::uint8_t, 16> bytes{}; // masked to `length`
+    std::uint8_t length = 0;
+
+    bool contains(const stun::transport_address& a) const noexcept;
+
+    // `a`'s address masked to `length` (clamped to 32 or 128); an IPv4-mapped IPv6 prefix of
+    // length 96 or more (::ffff:a.b.c.d/104) becomes the IPv4 prefix it means (a.b.c.d/8).
+    static prefix of(const stun::transport_address& a, std::uint8_t length) noexcept;
+    static prefix v4(std::array<std::uint8_t, 4> ip, std::uint8_t length) noexcept;
+    static prefix v6(const std::array<std::uint8_t, 16>& ip, std::uint8_t length) noexcept;
+};
+
+// The IPv4 addresses an IPv6 address embeds: none, one, or two (Teredo's server and client).
+struct embedded_v4_set {
+    std::array<stun::transport_address, 2> addresses{};
+    std::size_t count = 0;
+};
+
+class peer_policy {
+public:
+    // `own`: the server's listen and relay addresses (ports ignored); unspecified addresses
+    // (0.0.0.0, ::) are skipped here since the default list denies them anyway. Prefixes are
+    // normalized with prefix::of(); `deny_` holds default_deny() + `deny`.
+    // `relay_first`..`relay_last`: the relay port range. A peer on one of our own addresses
+    // with a port in it is another allocation's relay (two clients relayed by this server,
+    // the common relay-to-relay case), so the own-address rule lets it through; every other
+    // port of our own addresses (our services) stays refused. 0..0: no such exception.
+    peer_policy(std::vector<prefix> allow, std::vector<prefix> deny,
+                const std::vector<stun::transport_address>& own, std::uint16_t relay_first = 0,
+                std::uint16_t relay_last = 0);
+
+    // True when a relay may send to or receive from `peer`. Called per packet: no allocation.
+    // Permitted when `allow` holds the raw address or every IPv4 it embeds; otherwise refused
+    // when the deny list holds the raw address or any embedded IPv4 that `allow` lacks.
+    bool permits(const stun::transport_address& peer) const noexcept;
+
+    // The IPv4 address an IPv6 address embeds (v4-mapped ::ffff:0:0/96, v4-translated
+    // ::ffff:0:0:0/96, v4-compatible ::/96 except :: and ::1, 6to4 2002::/16, NAT64
+    // 64:ff9b::/96 and 64:ff9b:1::/48 (last 32 bits), Teredo 2001::/32 client), or nullopt.
+    // IPv4 input returns itself. For Teredo this is the client (the obfuscated last 32 bits),
+    // where the traffic goes; embedded_v4s() also gives the server.
+    static std::optional<stun::transport_address>
+    embedded_v4(const stun::transport_address& a) noexcept;
+    // Every IPv4 address an IPv6 address embeds (ports kept); empty for IPv4 input.
+    static embedded_v4_set embedded_v4s(const stun::transport_address& a) noexcept;
+
+    static const std::vector<prefix>& default_deny();
+
+private:
+    bool own_refuses(const stun::transport_address& a) const noexcept;
+
+    std::vector<prefix> allow_;
+    std::vector<prefix> deny_;
+    std::vector<prefix> own_;
+    std::uint16_t relay_first_ = 0;
+    std::uint16_t relay_last_ = 0;
+};
+
+} // namespace icegate::turn

@@ -1,0 +1,276 @@
+// The TURN engine's front door: demultiplexing (STUN or ChannelData), the checks every request
+// passes (FINGERPRINT, unknown attributes, long-term credentials), timers and allocation ends.
+#include "icegate/turn/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "engine_impl.hpp"
+#include "icegate/stun/binding.hpp"
+#include "icegate/stun/channel_data.hpp"
+#include "icegate/stun/simple_attributes.hpp"
+#include "responses.hpp"
+
+namespace icegate::turn {
+namespace {
+
+using stun::message_class;
+using stun::method;
+
+// Answers Binding requests as a plain STUN server would; true when `bytes` was one (answered
+// or dropped), so TURN processing is skipped.
+bool try_binding(engine::impl& e, std::span<const std::uint8_t> bytes, const client_ref& from) {
+    if (bytes.size() < stun::header_size) {
+        return false;
+    }
+    const auto raw = static_cast<std::uint16_t>((bytes[0] << 8) | bytes[1]);
+    if (stun::decode_message_type(raw).method != method::binding) {
+        return false;
+    }
+    const auto out = e.scratch().first(stun::max_binding_response);
+    const std::size_t n = stun::handle_binding(bytes, from.client, {e.settings.software}, out);
+    if (n > 0) {
+        e.io.send_to_client(from, out.first(n));
+    }
+    return true;
+}
+
+// Verifies the long-term credential, answering 400/401/438 itself when it fails; the handlers
+// sign with the verdict's credential, which lives until they return.
+void authenticate_and_dispatch(engine::impl& e, const request_context& ctx) noexcept {
+    const verdict v = e.auth->verify(ctx.msg, ctx.from.client, ctx.now.unix_seconds);
+    if (!v.ok() || !v.cred) {
+        const std::uint16_t code = v.ok() ? stun::status::unauthorized : v.code;
+        if (code == stun::status::unauthorized || code == stun::status::stale_nonce) {
+            send_challenge(e, ctx, code);
+        } else {
+            send_error(e, ctx, code);
+        }
+        return;
+    }
+    const request_context authed{ctx.msg, ctx.from, ctx.now, &*v.cred, ctx.fingerprint};
+    switch (ctx.msg.method()) {
+    case method::allocate:
+        handle_allocate(e, authed);
+        break;
+    case method::refresh:
+        handle_refresh(e, authed);
+        break;
+    case method::create_permission:
+        handle_create_permission(e, authed);
+        break;
+    case method::channel_bind:
+        handle_channel_bind(e, authed);
+        break;
+    default:
+        break; // filtered by on_request()
+    }
+}
+
+bool is_turn_request_method(method m) noexcept {
+    return m == method::allocate || m == method::refresh || m == method::create_permission ||
+           m == method::channel_bind;
+}
+
+void on_request(engine::impl& e, const request_context& ctx) noexcept {
+    std::array<stun::attribute_type, stun::message_view::max_attributes> unknown;
+    const std::size_t n = stun::unknown_comprehension_required(ctx.msg, unknown);
+    if (n > 0) {
+        send_unknown_attributes(e, ctx, std::span(unknown).first(n));
+        return;
+    }
+    if (!is_turn_request_method(ctx.msg.method())) {
+        // RFC 6062 (TCP relaying) and unknown methods: not offered here.
+        send_error(e, ctx, stun::status::bad_request);
+        return;
+    }
+    authenticate_and_dispatch(e, ctx);
+}
+
+void on_stun(engine::impl& e, std::span<const std::uint8_t> bytes, const client_ref& from,
+             const clock_reading& now) noexcept {
+    if (try_binding(e, bytes, from)) {
+        return;
+    }
+    const auto msg = stun::message_view::parse(bytes);
+    if (!msg || !msg->has_magic_cookie()) {
+        ++e.counters.client_dropped;
+        return;
+    }
+    const bool fingerprint = msg->contains(stun::attribute_type::fingerprint);
+    if (fingerprint && !msg->check_fingerprint()) {
+        ++e.counters.client_dropped;
+        return;
+    }
+    const message_class cls = msg->message_class();
+    if (cls == message_class::indication && msg->method() == method::send) {
+        std::array<stun::attribute_type, 1> unknown;
+        if (stun::unknown_comprehension_required(*msg, unknown) == 0) {
+            handle_send_indication(e, *msg, from, now);
+            return;
+        }
+    }
+    if (cls != message_class::request) {
+        ++e.counters.client_dropped; // other indications, responses: never answered
+        return;
+    }
+    on_request(e, {*msg, from, now, nullptr, fingerprint});
+}
+
+} // namespace
+
+std::int64_t wheel_seconds(mono_time t) noexcept {
+    return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::int64_t wheel_seconds_ceil(mono_time t) noexcept {
+    return std::chrono::ceil<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::chrono::seconds grant_lifetime(const engine_settings& s,
+                                    std::optional<std::uint32_t> requested) noexcept {
+    if (!requested) {
+        return s.default_lifetime;
+    }
+    const std::chrono::seconds asked{*requested};
+    return std::max(std::min(asked, s.max_lifetime), s.default_lifetime);
+}
+
+allocation* owned_allocation(engine::impl& e, const request_context& ctx) noexcept {
+    allocation* a = e.allocations.find(five_tuple::of(ctx.from));
+    if (a == nullptr || !a->live(ctx.now.mono)) {
+        send_error(e, ctx, stun::status::allocation_mismatch);
+        return nullptr;
+    }
+    if (a->username != ctx.cred->username) {
+        send_error(e, ctx, stun::status::wrong_credentials);
+        return nullptr;
+    }
+    return a;
+}
+
+engine::impl::impl(engine_settings s, std::shared_ptr<const authenticator> a,
+                   std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q, io_port& i,
+                   std::function<void(std::span<std::uint8_t>)> r)
+    : settings(std::move(s)), auth(std::move(a)), policy(std::move(p)), quotas(std::move(q)), io(i),
+      random(std::move(r)), log(spdlog::get("turn")) {}
+
+void engine::impl::arm(allocation& a, mono_time when) {
+    const std::int64_t due = wheel_seconds_ceil(when);
+    if (due >= a.timer_due) {
+        return;
+    }
+    a.timer_due = due;
+    wheel.schedule({due, timer_kind::allocation, a.relays[0].id, a.serial});
+}
+
+void engine::impl::end_allocation(const five_tuple& key, std::string_view reason,
+                                  mono_time now) noexcept {
+    const std::unique_ptr<allocation> a = allocations.remove(key);
+    if (!a) {
+        return;
+    }
+    for (std::size_t i = 0; i < a->relay_count; ++i) {
+        io.close_relay(a->relays[i].id);
+    }
+    quotas->release(a->quota_user);
+    ++counters.allocations_ended;
+    if (log) {
+        const auto& t = a->traffic;
+        const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - a->created);
+        log->info("allocation ended: user={} client={} relay={} duration={}s "
+                  "to_peer={}B/{}pkt to_client={}B/{}pkt reason={}",
+                  a->username, a->client.client.to_string(), relay_list(*a), secs.count(),
+                  t.bytes_to_peer, t.packets_to_peer, t.bytes_to_client, t.packets_to_client,
+                  reason);
+    }
+}
+
+void engine::impl::on_timer(const timer_entry& t, mono_time now) noexcept {
+    if (t.kind == timer_kind::reservation) {
+        const auto it = reservations.find(t.serial);
+        if (it != reservations.end() && it->second.expiry <= now) {
+            io.close_relay(it->second.relay.id);
+            reservations.erase(it);
+        }
+        return;
+    }
+    allocation* a = allocations.find_by_relay(t.relay);
+    if (a == nullptr || a->serial != t.serial) {
+        return; // ended since: lazy deletion
+    }
+    if (!a->live(now)) {
+        end_allocation(five_tuple::of(a->client), "expired", now);
+        return;
+    }
+    if (t.due == a->timer_due) {
+        a->timer_due = std::numeric_limits<std::int64_t>::max();
+    }
+    arm(*a, a->sweep(now));
+}
+
+engine::engine(engine_settings settings, std::shared_ptr<const authenticator> auth,
+               std::shared_ptr<const peer_policy> policy, std::shared_ptr<quota_table> quotas,
+               io_port& io, std::function<void(std::span<std::uint8_t>)> random)
+    : impl_(std::make_unique<impl>(std::move(settings), std::move(auth), std::move(policy),
+                                   std::move(quotas), io, std::move(random))) {}
+
+engine::~engine() = default;
+
+void engine::on_client_message(std::span<const std::uint8_t> bytes, const client_ref& from,
+                               const clock_reading& now) noexcept {
+    impl_->last_seen = now.mono;
+    impl_->wheel.start(wheel_seconds(now.mono));
+    switch (stun::classify(bytes)) {
+    case stun::packet_kind::stun:
+        on_stun(*impl_, bytes, from, now);
+        break;
+    case stun::packet_kind::channel_data:
+        handle_client_channel_data(*impl_, bytes, from, now);
+        break;
+    case stun::packet_kind::other:
+        ++impl_->counters.client_dropped;
+        break;
+    }
+}
+
+void engine::on_peer_datagram(relay_id relay, const stun::transport_address& peer,
+                              std::span<const std::uint8_t> bytes,
+                              const clock_reading& now) noexcept {
+    impl_->last_seen = now.mono;
+    handle_peer_datagram(*impl_, relay, peer, bytes, now);
+}
+
+void engine::on_client_closed(const client_ref& from) noexcept {
+    // No clock reading comes with a close: the latest one seen dates the end.
+    impl_->end_allocation(five_tuple::of(from), "connection closed", impl_->last_seen);
+}
+
+void engine::on_tick(const clock_reading& now) noexcept {
+    impl_->last_seen = now.mono;
+    impl_->wheel.advance(wheel_seconds(now.mono),
+                         [this, &now](const timer_entry& t) { impl_->on_timer(t, now.mono); });
+}
+
+void engine::close_all() noexcept {
+    while (allocation* a = impl_->allocations.any()) {
+        impl_->end_allocation(five_tuple::of(a->client), "shutdown", impl_->last_seen);
+    }
+    for (const auto& [token, r] : impl_->reservations) {
+        impl_->io.close_relay(r.relay.id);
+    }
+    impl_->reservations.clear();
+}
+
+std::size_t engine::allocation_count() const noexcept {
+    return impl_->allocations.size();
+}
+
+const engine_counters& engine::counters() const noexcept {
+    return impl_->counters;
+}
+
+} // namespace icegate::turn

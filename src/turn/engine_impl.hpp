@@ -1,0 +1,102 @@
+// The TURN engine's private state (engine::impl) and the per-method handlers that work on it,
+// one function per TURN method, each in its own source file.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+
+#include "allocation.hpp"
+#include "allocation_table.hpp"
+#include "icegate/stun/message_view.hpp"
+#include "icegate/turn/engine.hpp"
+#include "icegate/turn/quota_table.hpp"
+#include "timer_wheel.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace icegate::turn {
+
+// One request being answered: the parsed message, where it came from and, once verified, the
+// credential every response is signed with.
+struct request_context {
+    const stun::message_view& msg;
+    const client_ref& from;
+    const clock_reading& now;
+    const credential* cred = nullptr;
+    bool fingerprint = false; // the request carried one: so does the response
+};
+
+// A port kept for an EVEN-PORT R-bit allocation, until claimed with its RESERVATION-TOKEN.
+struct reservation {
+    relay_binding relay;
+    mono_time expiry;
+};
+
+// Big enough for any UDP payload plus a Data indication's or ChannelData's header.
+inline constexpr std::size_t scratch_size = 65536 + 128;
+
+struct engine::impl {
+    impl(engine_settings s, std::shared_ptr<const authenticator> a,
+         std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q, io_port& i,
+         std::function<void(std::span<std::uint8_t>)> r);
+
+    // Files a timer entry for `a` at `when` unless an earlier one is pending.
+    void arm(allocation& a, mono_time when);
+    // Closes the relays, gives the quota back, logs the end line and forgets the allocation.
+    void end_allocation(const five_tuple& key, std::string_view reason, mono_time now) noexcept;
+    void on_timer(const timer_entry& t, mono_time now) noexcept;
+    // The response scratch buffer, reused for every message the engine writes.
+    std::span<std::uint8_t> scratch() noexcept { return scratch_buf; }
+
+    engine_settings settings;
+    std::shared_ptr<const authenticator> auth;
+    std::shared_ptr<const peer_policy> policy;
+    std::shared_ptr<quota_table> quotas;
+    io_port& io;
+    std::function<void(std::span<std::uint8_t>)> random;
+    std::shared_ptr<spdlog::logger> log; // "turn", or null: no logging
+
+    allocation_table allocations;
+    std::unordered_map<std::uint64_t, reservation> reservations; // by token
+    timer_wheel wheel;
+    std::uint64_t next_serial = 1;
+    mono_time last_seen; // the latest clock reading, for inputs that come without one
+    engine_counters counters;
+    std::array<std::uint8_t, scratch_size> scratch_buf{};
+};
+
+// Seconds on the monotonic clock: the timer wheel's unit (due times round up).
+std::int64_t wheel_seconds(mono_time t) noexcept;
+std::int64_t wheel_seconds_ceil(mono_time t) noexcept;
+
+// Handlers, one per TURN method (RFC 8656 sections 7-11), called after authentication.
+void handle_allocate(engine::impl& e, const request_context& ctx) noexcept;
+void handle_refresh(engine::impl& e, const request_context& ctx) noexcept;
+void handle_create_permission(engine::impl& e, const request_context& ctx) noexcept;
+void handle_channel_bind(engine::impl& e, const request_context& ctx) noexcept;
+// Send indication (section 11.2): never answered, no credentials.
+void handle_send_indication(engine::impl& e, const stun::message_view& msg, const client_ref& from,
+                            const clock_reading& now) noexcept;
+// ChannelData from a client (section 12.6) and datagrams from peers (sections 11.3, 12.7).
+void handle_client_channel_data(engine::impl& e, std::span<const std::uint8_t> bytes,
+                                const client_ref& from, const clock_reading& now) noexcept;
+void handle_peer_datagram(engine::impl& e, relay_id relay, const stun::transport_address& peer,
+                          std::span<const std::uint8_t> bytes, const clock_reading& now) noexcept;
+
+// The caller's allocation for a non-Allocate request: answers 437 (none) or 441 (another
+// username) and returns null in those cases.
+allocation* owned_allocation(engine::impl& e, const request_context& ctx) noexcept;
+
+// RFC 8656 section 7.2: min(requested, max), but never below the default; absent: default.
+std::chrono::seconds grant_lifetime(const engine_settings& s,
+                                    std::optional<std::uint32_t> requested) noexcept;
+
+} // namespace icegate::turn

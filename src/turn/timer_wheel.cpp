@@ -1,0 +1,19 @@
+// timer_wheel: slot storage and scheduling (advance() is a template in the header).
+#include "timer_wheel.hpp"
+
+#include <bit>
+
+namespace icegate::turn {
+
+timer_wheel::timer_wheel(std::size_t slots) : slots_(std::bit_ceil(slots < 2 ? 2 : slots)) {
+    mask_ = slots_.size() - 1;
+}
+
+void timer_wheel::schedule(const timer_entry& e) {
+    // Already due: the next advance() must see it, and it only visits later seconds.
+    const std::int64_t at = started_ && e.due <= current_ ? current_ + 1 : e.due;
+    slot(at).push_back(e);
+    ++size_;
+}
+
+} // namespace icegate::turn

@@ -1,0 +1,129 @@
+// TURN engine: Refresh (RFC 8656 section 7.3), allocation expiry on the timer wheel, client
+// connections closing and shutdown.
+#include "engine_test_fixture.hpp"
+
+namespace icegate::turn::test {
+namespace {
+
+using stun::address_family;
+namespace status = stun::status;
+using std::chrono::seconds;
+using EngineRefresh = engine_test;
+
+TEST_F(EngineRefresh, LifetimeIsClamped) {
+    ASSERT_TRUE(allocate(client()).success());
+    EXPECT_EQ(refresh(client(), 100000).get<stun::lifetime>()->value, 3600u);
+    EXPECT_EQ(refresh(client(), 30).get<stun::lifetime>()->value, 600u);
+    EXPECT_EQ(refresh(client(), 1200).get<stun::lifetime>()->value, 1200u);
+    EXPECT_EQ(refresh(client(), std::nullopt).get<stun::lifetime>()->value, 600u);
+}
+
+TEST_F(EngineRefresh, ZeroDeletesAndClosesTheRelay) {
+    const auto a = allocate(client());
+    ASSERT_TRUE(a.success());
+    const relay_id relay = relay_of(a);
+    const auto r = refresh(client(), 0);
+    ASSERT_TRUE(r.success());
+    EXPECT_EQ(r.get<stun::lifetime>()->value, 0u);
+    EXPECT_TRUE(
+        r.view->check_message_integrity(*stun::long_term_key_md5("alice", realm, "secret-a")));
+    EXPECT_EQ(io.closed, std::vector<relay_id>{relay});
+    EXPECT_EQ(eng->allocation_count(), 0u);
+    EXPECT_EQ(quotas->total(), 0u);
+    EXPECT_EQ(eng->counters().allocations_ended, 1u);
+    // A retransmitted delete finds nothing.
+    EXPECT_EQ(refresh(client(), 0).error(), status::allocation_mismatch);
+}
+
+TEST_F(EngineRefresh, WithoutAllocationIs437) {
+    EXPECT_EQ(refresh(client(), 600).error(), status::allocation_mismatch);
+}
+
+TEST_F(EngineRefresh, FamilyTheAllocationLacksIs443) {
+    ASSERT_TRUE(allocate(client()).success());
+    const auto r = request(
+        stun::method::refresh,
+        [](auto& b) { (void)stun::requested_address_family{address_family::ipv6}.encode(b); },
+        client());
+    EXPECT_EQ(r.error(), status::peer_address_family_mismatch);
+    const auto ok = request(
+        stun::method::refresh,
+        [](auto& b) { (void)stun::requested_address_family{address_family::ipv4}.encode(b); },
+        client());
+    EXPECT_TRUE(ok.success());
+}
+
+TEST_F(EngineRefresh, AllocationExpiresOnTick) {
+    const auto a = allocate(client());
+    const relay_id relay = relay_of(a);
+    tick_through(seconds(599));
+    EXPECT_EQ(eng->allocation_count(), 1u);
+    EXPECT_TRUE(io.closed.empty());
+    tick_through(seconds(1));
+    EXPECT_EQ(eng->allocation_count(), 0u);
+    EXPECT_EQ(io.closed, std::vector<relay_id>{relay});
+    EXPECT_EQ(quotas->total(), 0u);
+}
+
+TEST_F(EngineRefresh, RefreshPostponesExpiry) {
+    ASSERT_TRUE(allocate(client()).success());
+    tick_through(seconds(500));
+    ASSERT_TRUE(refresh(client(), 600).success());
+    tick_through(seconds(599));
+    EXPECT_EQ(eng->allocation_count(), 1u);
+    tick_through(seconds(1));
+    EXPECT_EQ(eng->allocation_count(), 0u);
+}
+
+TEST_F(EngineRefresh, ShorterRefreshExpiresEarlier) {
+    ASSERT_TRUE(
+        allocate(client(), [](auto& b) { (void)stun::lifetime{3600}.encode(b); }).success());
+    ASSERT_TRUE(refresh(client(), 600).success());
+    tick_through(seconds(600));
+    EXPECT_EQ(eng->allocation_count(), 0u);
+}
+
+TEST_F(EngineRefresh, ExpiryWhenTicksAreLate) {
+    ASSERT_TRUE(allocate(client()).success());
+    advance(seconds(5000)); // one late tick
+    EXPECT_EQ(eng->allocation_count(), 0u);
+}
+
+TEST_F(EngineRefresh, ExpiredButNotReapedAllocationIsNotUsable) {
+    ASSERT_TRUE(allocate(client()).success());
+    elapsed += seconds(601); // no tick
+    EXPECT_EQ(refresh(client(), 600).error(), status::allocation_mismatch);
+    EXPECT_TRUE(allocate(client()).success()); // replaces it
+    EXPECT_EQ(io.closed.size(), 1u);
+}
+
+TEST_F(EngineRefresh, ClientClosedEndsTheAllocation) {
+    const auto c = client(1, client_transport::tcp);
+    const auto a = allocate(c);
+    ASSERT_TRUE(a.success());
+    const relay_id relay = relay_of(a);
+    eng->on_client_closed(client(2, client_transport::tcp)); // not ours
+    EXPECT_EQ(eng->allocation_count(), 1u);
+    eng->on_client_closed(c);
+    EXPECT_EQ(eng->allocation_count(), 0u);
+    EXPECT_EQ(io.closed, std::vector<relay_id>{relay});
+}
+
+TEST_F(EngineRefresh, CloseAllEndsEverything) {
+    ASSERT_TRUE(allocate(client(1)).success());
+    ASSERT_TRUE(
+        allocate(client(2), [](auto& b) { (void)stun::even_port{true}.encode(b); }).success());
+    eng->close_all();
+    EXPECT_EQ(eng->allocation_count(), 0u);
+    EXPECT_TRUE(io.open_relays.empty()); // the reservation's socket too
+    EXPECT_EQ(quotas->total(), 0u);
+}
+
+TEST_F(EngineRefresh, EngineDestructionWithAllocationsIsClean) {
+    ASSERT_TRUE(allocate(client(1)).success());
+    eng.reset();
+    SUCCEED();
+}
+
+} // namespace
+} // namespace icegate::turn::test
