@@ -7,8 +7,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "binding_responder.hpp"
+#include <sodium.h>
+
+#include "engine_handler.hpp"
 #include "tls.hpp"
+#include "turn_setup.hpp"
 
 namespace icegate::app {
 
@@ -29,11 +32,30 @@ net::stream_limits limits_of(const config& c) {
 
 } // namespace
 
-server::server(std::shared_ptr<const config> cfg) : cfg_(std::move(cfg)) {
+server::server(std::shared_ptr<const config> cfg)
+    : cfg_(std::move(cfg)), quotas_(std::make_shared<turn::quota_table>()) {
+    const auto relays = resolve_relay_addresses(*cfg_);
+    const auto auth = std::make_shared<const turn::authenticator>(make_auth_settings(*cfg_));
+    const auto policy = make_peer_policy(*cfg_, relays);
+    const auto settings = make_engine_settings(*cfg_, relays);
+    auto log = spdlog::get("app");
+    log->info("relay addresses: {} {}", relays.v4 ? relays.v4->to_string() : "-",
+              relays.v6 ? relays.v6->to_string() : "-");
     for (unsigned i = 0; i < cfg_->workers; ++i) {
         worker_slot slot;
         slot.w = std::make_unique<net::worker>(i);
-        slot.handler = std::make_unique<binding_responder>(cfg_->software);
+        slot.io = std::make_unique<net::worker_io>(slot.w->io(),
+                                                   relay_slice(*cfg_, relays, i, cfg_->workers));
+        slot.engine = std::make_unique<turn::engine>(
+            settings, auth, policy, quotas_, *slot.io,
+            [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); });
+        slot.io->on_peer_datagram([e = slot.engine.get()](turn::relay_id id,
+                                                          const stun::transport_address& peer,
+                                                          std::span<const std::uint8_t> bytes) {
+            e->on_peer_datagram(id, peer, bytes, read_clock());
+        });
+        slot.handler = std::make_unique<engine_handler>(*slot.engine);
+        slot.tick = std::make_unique<boost::asio::steady_timer>(slot.w->io());
         slots_.push_back(std::move(slot));
     }
 }
@@ -62,7 +84,8 @@ std::string server::open_udp(const listen_address& la) {
     for (auto& slot : slots_) {
         auto sock = net::open_udp_socket(slot.w->io(), ep);
         ep.port(sock.local_endpoint().port());
-        slot.udp.push_back(std::make_unique<net::udp_listener>(std::move(sock), *slot.handler));
+        slot.udp.push_back(
+            std::make_unique<net::udp_listener>(std::move(sock), *slot.handler, *slot.io));
     }
     return with_port(la, ep.port());
 }
@@ -74,7 +97,7 @@ std::string server::open_stream(const listen_address& la) {
         auto acceptor = net::open_tcp_acceptor(slot.w->io(), ep);
         ep.port(acceptor.local_endpoint().port());
         slot.streams.push_back(std::make_unique<net::stream_listener>(
-            std::move(acceptor), *slot.handler, tls, limits_of(*cfg_)));
+            std::move(acceptor), *slot.handler, *slot.io, tls, limits_of(*cfg_)));
     }
     return with_port(la, ep.port());
 }
@@ -118,9 +141,23 @@ void server::start() {
         for (auto& s : slot.streams) {
             s->start();
         }
+        start_tick(slot);
         slot.w->start();
     }
     started_ = true;
+}
+
+// One coarse timer per worker drives every expiry of its engine.
+void server::start_tick(worker_slot& slot) {
+    slot.tick->expires_after(std::chrono::seconds(1));
+    slot.tick->async_wait([this, &slot](const boost::system::error_code& ec) {
+        if (ec) {
+            return;
+        }
+        slot.engine->on_tick(read_clock());
+        slot.io->flush();
+        start_tick(slot);
+    });
 }
 
 void server::stop() {
@@ -130,11 +167,15 @@ void server::stop() {
     started_ = false;
     for (auto& slot : slots_) {
         slot.w->post([&slot] {
-            for (auto& u : slot.udp) {
-                u->close();
-            }
+            slot.tick->cancel();
             for (auto& s : slot.streams) {
                 s->close();
+            }
+            slot.engine->close_all();
+            slot.io->flush();
+            slot.io->close_all();
+            for (auto& u : slot.udp) {
+                u->close();
             }
         });
         slot.w->release();

@@ -6,12 +6,16 @@
 #include <vector>
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "icegate/app/config.hpp"
 #include "icegate/net/packet_handler.hpp"
 #include "icegate/net/stream_listener.hpp"
 #include "icegate/net/udp_listener.hpp"
 #include "icegate/net/worker.hpp"
+#include "icegate/net/worker_io.hpp"
+#include "icegate/turn/engine.hpp"
+#include "icegate/turn/quota_table.hpp"
 
 namespace icegate::app {
 
@@ -30,18 +34,25 @@ public:
     void stop();
 
 private:
+    // Declared so that destruction runs from the listeners down to the io_context, which
+    // everything above it uses.
     struct worker_slot {
         std::unique_ptr<net::worker> w;
+        std::unique_ptr<net::worker_io> io;
+        std::unique_ptr<turn::engine> engine;
         std::unique_ptr<net::packet_handler> handler;
         std::vector<std::unique_ptr<net::udp_listener>> udp;
         std::vector<std::unique_ptr<net::stream_listener>> streams;
+        std::unique_ptr<boost::asio::steady_timer> tick;
     };
 
+    void start_tick(worker_slot& slot);
     std::string open_udp(const listen_address& la);
     std::string open_stream(const listen_address& la);
     std::shared_ptr<boost::asio::ssl::context> tls_context();
 
     std::shared_ptr<const config> cfg_;
+    std::shared_ptr<turn::quota_table> quotas_;
     std::vector<worker_slot> slots_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     bool started_ = false;

@@ -25,10 +25,11 @@ boost::asio::ip::tcp::acceptor open_tcp_acceptor(boost::asio::io_context& io,
 }
 
 stream_listener::stream_listener(boost::asio::ip::tcp::acceptor acceptor, packet_handler& handler,
-                                 std::shared_ptr<boost::asio::ssl::context> tls,
+                                 worker_io& io, std::shared_ptr<boost::asio::ssl::context> tls,
                                  const stream_limits& limits)
     : acceptor_(std::move(acceptor)),
       state_(std::make_shared<state>(state{handler,
+                                           io,
                                            std::move(tls),
                                            limits,
                                            to_transport_address(acceptor_.local_endpoint()),

@@ -10,11 +10,13 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "icegate/net/stream_listener.hpp"
+#include "icegate/net/worker_io.hpp"
 #include "icegate/stun/stream_framer.hpp"
 
 namespace icegate::net {
@@ -23,10 +25,15 @@ class session_base {
 public:
     virtual ~session_base() = default;
     virtual void close() = 0;
+    // Queues one frame for the client. Past the write queue limit peer data is dropped and
+    // any other frame disconnects the client, later (posted), so callers deep inside the
+    // engine never see the session vanish.
+    virtual void send(std::span<const std::uint8_t> bytes) = 0;
 };
 
 struct stream_listener::state {
     packet_handler& handler;
+    worker_io& io;
     std::shared_ptr<boost::asio::ssl::context> tls;
     stream_limits limits;
     stun::transport_address local;
@@ -43,10 +50,11 @@ public:
     stream_session(Stream stream, std::shared_ptr<stream_listener::state> st,
                    const stun::transport_address& peer)
         : stream_(std::move(stream)), timer_(lowest().get_executor()), state_(std::move(st)),
-          rbuf_(state_->limits.read_buffer), reply_(4096) {
+          rbuf_(state_->limits.read_buffer) {
         ctx_.source = peer;
         ctx_.local = state_->local;
         ctx_.transport = is_tls ? transport_kind::tls : transport_kind::tcp;
+        ctx_.conn = state_->io.add_session(this);
         state_->sessions.insert(this);
     }
     ~stream_session() override { state_->sessions.erase(this); }
@@ -73,6 +81,35 @@ public:
         timer_.cancel();
         lowest().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
         lowest().close(ignored);
+        // Here, not in the destructor: at shutdown the handler and worker_io go away before
+        // the io_context that holds the last references to sessions.
+        state_->io.remove_session(ctx_.conn);
+        state_->handler.on_closed(ctx_);
+    }
+
+    void send(std::span<const std::uint8_t> bytes) override {
+        if (closed_ || doomed_) {
+            return;
+        }
+        if (queued_bytes_ + bytes.size() > state_->limits.write_queue) {
+            // Peer data (ChannelData, Data indication) is datagram traffic: drop it as a full
+            // UDP socket would. One drain of a relay socket can outrun the writes (Chromium's
+            // data channel over TURN/TCP hit this); only a client not reading replies is cut.
+            const bool peer_data = bytes.size() >= 2 && ((bytes[0] & 0xC0) == 0x40 ||
+                                                         (bytes[0] == 0x00 && bytes[1] == 0x17));
+            if (peer_data) {
+                return;
+            }
+            doomed_ = true;
+            boost::asio::post(lowest().get_executor(),
+                              [self = this->shared_from_this()] { self->close(); });
+            return;
+        }
+        queued_bytes_ += bytes.size();
+        queue_.emplace_back(bytes.begin(), bytes.end());
+        if (!writing_) {
+            do_write();
+        }
     }
 
 private:
@@ -155,9 +192,8 @@ private:
                 }
                 break;
             }
-            const std::size_t len =
-                state_->handler.on_message(rest.first(frame->message_size), ctx_, reply_);
-            if (len > 0 && !enqueue(std::span<const std::uint8_t>(reply_.data(), len))) {
+            state_->handler.on_message(rest.first(frame->message_size), ctx_);
+            if (closed_) {
                 return false;
             }
             off += frame->size;
@@ -169,22 +205,19 @@ private:
         return true;
     }
 
-    bool enqueue(std::span<const std::uint8_t> bytes) {
-        if (queued_bytes_ + bytes.size() > state_->limits.write_queue) {
-            return false; // a client that does not read its replies loses the connection
-        }
-        queued_bytes_ += bytes.size();
-        queue_.emplace_back(bytes.begin(), bytes.end());
-        if (!writing_) {
-            do_write();
-        }
-        return true;
-    }
-
+    // Writes every queued frame (up to 64) in one gathered write: one syscall (and one TLS
+    // record run) per burst of relayed datagrams, not one per datagram.
     void do_write() {
         writing_ = true;
+        gather_.clear();
+        for (const auto& frame : queue_) {
+            if (gather_.size() == max_gather) {
+                break;
+            }
+            gather_.emplace_back(boost::asio::buffer(frame));
+        }
         boost::asio::async_write(
-            stream_, boost::asio::buffer(queue_.front()),
+            stream_, gather_,
             [self = this->shared_from_this()](auto ec, std::size_t) { self->on_write(ec); });
     }
 
@@ -194,8 +227,10 @@ private:
             close();
             return;
         }
-        queued_bytes_ -= queue_.front().size();
-        queue_.pop_front();
+        for (std::size_t i = 0; i < gather_.size(); ++i) {
+            queued_bytes_ -= queue_.front().size();
+            queue_.pop_front(); // deque: the frames still queued keep their addresses
+        }
         if (!queue_.empty()) {
             do_write();
         }
@@ -207,11 +242,13 @@ private:
     packet_context ctx_;
     std::vector<std::uint8_t> rbuf_;
     std::size_t used_ = 0;
-    std::vector<std::uint8_t> reply_;
+    static constexpr std::size_t max_gather = 64;
     std::deque<std::vector<std::uint8_t>> queue_;
+    std::vector<boost::asio::const_buffer> gather_;
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
     bool closed_ = false;
+    bool doomed_ = false;
     bool handshake_done_ = false;
     clock::time_point last_activity_;
 };

@@ -2,6 +2,7 @@
 #include "icegate/net/udp_listener.hpp"
 
 #include <cerrno>
+#include <cstring>
 
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/socket_base.hpp>
@@ -9,6 +10,7 @@
 
 #include "icegate/net/endpoint.hpp"
 #include "icegate/net/socket_options.hpp"
+#include "icegate/net/worker_io.hpp"
 
 namespace icegate::net {
 
@@ -31,9 +33,10 @@ boost::asio::ip::udp::socket open_udp_socket(boost::asio::io_context& io,
     return s;
 }
 
-udp_listener::udp_listener(boost::asio::ip::udp::socket socket, packet_handler& handler)
-    : socket_(std::move(socket)), handler_(handler), rx_(batch * slot_size),
-      tx_(batch * slot_size) {
+udp_listener::udp_listener(boost::asio::ip::udp::socket socket, packet_handler& handler,
+                           worker_io& io)
+    : socket_(std::move(socket)), handler_(handler), index_(io.add_listener(this)),
+      rx_(batch * slot_size), tx_(batch * slot_size) {
     local_ = to_transport_address(socket_.local_endpoint());
     for (std::size_t i = 0; i < batch; ++i) {
         rx_iov_[i] = {rx_.data() + i * slot_size, slot_size};
@@ -85,42 +88,52 @@ int udp_listener::drain_once() {
     if (n <= 0) {
         return 0;
     }
-    packet_context ctx{{}, local_, transport_kind::udp};
-    unsigned replies = 0;
+    packet_context ctx{{}, local_, transport_kind::udp, index_};
     for (int i = 0; i < n; ++i) {
-        const auto& hdr = rx_msgs_[i].msg_hdr;
-        if ((hdr.msg_flags & MSG_TRUNC) != 0) {
+        if ((rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
             continue;
         }
         ctx.source = to_transport_address(rx_names_[i]);
-        const std::span<const std::uint8_t> in(rx_.data() + i * slot_size, rx_msgs_[i].msg_len);
-        const std::span<std::uint8_t> out(tx_.data() + replies * slot_size, slot_size);
-        const std::size_t len = handler_.on_message(in, ctx, out);
-        if (len == 0) {
-            continue;
-        }
-        tx_iov_[replies].iov_len = len;
-        auto& th = tx_msgs_[replies].msg_hdr;
-        th = {};
-        th.msg_namelen = to_sockaddr(ctx.source, tx_names_[replies]);
-        th.msg_name = &tx_names_[replies];
-        th.msg_iov = &tx_iov_[replies];
-        th.msg_iovlen = 1;
-        ++replies;
+        handler_.on_message({rx_.data() + i * slot_size, rx_msgs_[i].msg_len}, ctx);
     }
-    unsigned sent = 0;
-    while (sent < replies) {
-        const int m = ::sendmmsg(socket_.native_handle(), tx_msgs_.data() + sent, replies - sent,
-                                 MSG_DONTWAIT);
+    flush();
+    return n;
+}
+
+bool udp_listener::send(const stun::transport_address& to,
+                        std::span<const std::uint8_t> bytes) noexcept {
+    if (bytes.size() > slot_size) {
+        return false;
+    }
+    if (queued_ == batch) {
+        flush();
+    }
+    std::memcpy(tx_.data() + queued_ * slot_size, bytes.data(), bytes.size());
+    tx_iov_[queued_].iov_len = bytes.size();
+    auto& h = tx_msgs_[queued_].msg_hdr;
+    h = {};
+    h.msg_namelen = to_sockaddr(to, tx_names_[queued_]);
+    h.msg_name = &tx_names_[queued_];
+    h.msg_iov = &tx_iov_[queued_];
+    h.msg_iovlen = 1;
+    ++queued_;
+    return true;
+}
+
+void udp_listener::flush() noexcept {
+    std::size_t sent = 0;
+    while (sent < queued_) {
+        const int m = ::sendmmsg(socket_.native_handle(), tx_msgs_.data() + sent,
+                                 static_cast<unsigned>(queued_ - sent), MSG_DONTWAIT);
         if (m > 0) {
-            sent += static_cast<unsigned>(m);
+            sent += static_cast<std::size_t>(m);
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            break; // replies are best effort: a full socket buffer drops them, as UDP would
+            break; // datagrams are best effort: a full socket buffer drops them, as UDP would
         } else {
             ++sent; // this destination failed (unreachable, refused): skip it, send the rest
         }
     }
-    return n;
+    queued_ = 0;
 }
 
 } // namespace icegate::net

@@ -1,5 +1,6 @@
-// The seam between the transport layer and the protocol engines: net hands every STUN or
-// ChannelData message to its worker's handler and sends back what the handler writes.
+// The seam between the transport layer and the protocol engine: net hands every STUN or
+// ChannelData message from a client to its worker's handler; replies go back through
+// worker_io (see worker_io.hpp), addressed by the context's `conn`.
 #pragma once
 
 #include <cstddef>
@@ -16,15 +17,19 @@ struct packet_context {
     stun::transport_address source; // the client
     stun::transport_address local;  // the listener's address it arrived on
     transport_kind transport = transport_kind::udp;
+    // UDP: the index of the worker's listener socket; TCP/TLS: the session's id.
+    std::uint64_t conn = 0;
 };
 
 // One instance per worker, called only on that worker's thread.
 class packet_handler {
 public:
     virtual ~packet_handler() = default;
-    // Handles one message. Writes the reply into `out` and returns its size; 0 means no reply.
-    virtual std::size_t on_message(std::span<const std::uint8_t> in, const packet_context& ctx,
-                                   std::span<std::uint8_t> out) noexcept = 0;
+    // Handles one message (a whole STUN message or ChannelData frame).
+    virtual void on_message(std::span<const std::uint8_t> in,
+                            const packet_context& ctx) noexcept = 0;
+    // A TCP/TLS connection ended.
+    virtual void on_closed(const packet_context& ctx) noexcept = 0;
 };
 
 } // namespace icegate::net

@@ -12,6 +12,8 @@
 
 namespace icegate::net {
 
+class worker_io;
+
 struct stream_limits {
     std::chrono::seconds idle_timeout{300};
     std::chrono::seconds handshake_timeout{10};
@@ -27,7 +29,7 @@ boost::asio::ip::tcp::acceptor open_tcp_acceptor(boost::asio::io_context& io,
 class stream_listener {
 public:
     // `tls` null: plain TCP.
-    stream_listener(boost::asio::ip::tcp::acceptor acceptor, packet_handler& handler,
+    stream_listener(boost::asio::ip::tcp::acceptor acceptor, packet_handler& handler, worker_io& io,
                     std::shared_ptr<boost::asio::ssl::context> tls, const stream_limits& limits);
     ~stream_listener();
     stream_listener(const stream_listener&) = delete;

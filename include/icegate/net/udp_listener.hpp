@@ -1,5 +1,6 @@
 // A worker's socket on one UDP listen address: drains it in batches with recvmmsg(), hands each
-// datagram to the worker's packet_handler and sends the replies in one sendmmsg().
+// datagram to the worker's packet_handler, and sends what is queued for clients through it in
+// batches with sendmmsg().
 #pragma once
 
 #include <netinet/in.h>
@@ -21,18 +22,25 @@ namespace icegate::net {
 boost::asio::ip::udp::socket open_udp_socket(boost::asio::io_context& io,
                                              const boost::asio::ip::udp::endpoint& ep);
 
+class worker_io;
+
 class udp_listener {
 public:
     static constexpr std::size_t batch = 32;
-    static constexpr std::size_t slot_size = 2048; // larger datagrams are dropped
+    static constexpr std::size_t slot_size = 4096; // larger datagrams are dropped
 
-    udp_listener(boost::asio::ip::udp::socket socket, packet_handler& handler);
+    udp_listener(boost::asio::ip::udp::socket socket, packet_handler& handler, worker_io& io);
     udp_listener(const udp_listener&) = delete;
     udp_listener& operator=(const udp_listener&) = delete;
 
     void start();
     void close();
     boost::asio::ip::udp::endpoint local_endpoint() const;
+
+    // Queues a datagram to `to`; it leaves with the batch (flush(), or when the batch fills).
+    // Returns false when it was dropped (too large).
+    bool send(const stun::transport_address& to, std::span<const std::uint8_t> bytes) noexcept;
+    void flush() noexcept;
 
 private:
     void do_wait();
@@ -42,7 +50,9 @@ private:
 
     boost::asio::ip::udp::socket socket_;
     packet_handler& handler_;
+    std::uint64_t index_;
     stun::transport_address local_;
+    std::size_t queued_ = 0;
     std::vector<std::uint8_t> rx_;
     std::vector<std::uint8_t> tx_;
     std::array<mmsghdr, batch> rx_msgs_{};

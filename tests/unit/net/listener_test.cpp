@@ -10,6 +10,7 @@
 
 #include "icegate/net/stream_listener.hpp"
 #include "icegate/net/udp_listener.hpp"
+#include "icegate/net/worker_io.hpp"
 
 namespace {
 
@@ -17,21 +18,23 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using asio::ip::udp;
 
-// Replies with the message's bytes reversed, and remembers what it saw.
+// Replies with the message's bytes reversed through worker_io, and remembers what it saw.
 class reverse_handler final : public icegate::net::packet_handler {
 public:
-    std::size_t on_message(std::span<const std::uint8_t> in,
-                           const icegate::net::packet_context& ctx,
-                           std::span<std::uint8_t> out) noexcept override {
+    void on_message(std::span<const std::uint8_t> in,
+                    const icegate::net::packet_context& ctx) noexcept override {
         ++calls;
         last = ctx;
-        if (in.size() > out.size() || in.empty()) {
-            return 0;
-        }
-        std::copy(in.rbegin(), in.rend(), out.begin());
-        return in.size();
+        std::vector<std::uint8_t> out(in.rbegin(), in.rend());
+        const auto t = ctx.transport == icegate::net::transport_kind::udp
+                           ? icegate::turn::client_transport::udp
+                           : icegate::turn::client_transport::tcp;
+        io->send_to_client({ctx.source, ctx.local, t, ctx.conn}, out);
     }
+    void on_closed(const icegate::net::packet_context&) noexcept override { ++closed; }
+    icegate::net::worker_io* io = nullptr;
     int calls = 0;
+    int closed = 0;
     icegate::net::packet_context last;
 };
 
@@ -51,10 +54,12 @@ std::vector<std::uint8_t> stun_frame(std::uint16_t body, std::uint8_t fill) {
 
 TEST(UdpListener, AnswersEveryDatagramOfABurst) {
     asio::io_context io;
+    icegate::net::worker_io wio(io, {});
     reverse_handler h;
+    h.io = &wio;
     icegate::net::udp_listener l(
-        icegate::net::open_udp_socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        h);
+        icegate::net::open_udp_socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), h,
+        wio);
     l.start();
     std::thread t([&] { io.run_for(std::chrono::seconds(5)); });
 
@@ -96,10 +101,11 @@ protected:
     void start(std::size_t read_buffer = 65540) {
         icegate::net::stream_limits limits;
         limits.read_buffer = read_buffer;
+        handler_.io = &wio_;
         listener_ = std::make_unique<icegate::net::stream_listener>(
             icegate::net::open_tcp_acceptor(io_,
                                             tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-            handler_, nullptr, limits);
+            handler_, wio_, nullptr, limits);
         listener_->start();
         thread_ = std::thread([this] { io_.run_for(std::chrono::seconds(10)); });
     }
@@ -115,6 +121,7 @@ protected:
     }
 
     asio::io_context io_;
+    icegate::net::worker_io wio_{io_, {}};
     asio::io_context client_io_;
     reverse_handler handler_;
     std::unique_ptr<icegate::net::stream_listener> listener_;
@@ -168,6 +175,11 @@ TEST_F(StreamListenerTest, GarbageAndOversizeClose) {
     asio::write(big, asio::buffer(f.data(), 20));
     big.read_some(asio::buffer(r), ec);
     EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+    // Both ends were reported to the handler (a TURN engine ends their allocations).
+    for (int i = 0; i < 100 && handler_.closed < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(handler_.closed, 2);
 }
 
 } // namespace

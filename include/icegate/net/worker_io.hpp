@@ -1,0 +1,82 @@
+// The I/O a worker's TURN engine drives (turn::io_port): relay sockets from the worker's slice
+// of the relay port range, and replies to clients through the worker's UDP listener sockets
+// or TCP/TLS sessions. Lives on, and is only touched from, its worker's thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include "icegate/turn/io_port.hpp"
+
+namespace icegate::net {
+
+class udp_listener;
+class session_base;
+class relay_socket;
+
+struct relay_settings {
+    std::optional<boost::asio::ip::address> address_v4; // where IPv4 relay sockets bind
+    std::optional<boost::asio::ip::address> address_v6;
+    std::uint16_t first_port = 49152; // this worker's slice of relay.ports
+    std::uint16_t last_port = 65535;
+};
+
+// Called for every datagram a relay socket receives.
+using peer_datagram_fn = std::function<void(turn::relay_id, const stun::transport_address&,
+                                            std::span<const std::uint8_t>)>;
+
+class worker_io final : public turn::io_port {
+public:
+    worker_io(boost::asio::io_context& io, relay_settings relays);
+    ~worker_io() override;
+    worker_io(const worker_io&) = delete;
+    worker_io& operator=(const worker_io&) = delete;
+
+    void on_peer_datagram(peer_datagram_fn fn) { on_peer_ = std::move(fn); }
+
+    // Listeners and sessions register so replies can find them. Returns the conn id.
+    std::uint64_t add_listener(udp_listener* l);
+    std::uint64_t add_session(session_base* s);
+    void remove_session(std::uint64_t id) noexcept;
+
+    // turn::io_port
+    result<turn::relay_binding> open_relay(const turn::relay_request& req) noexcept override;
+    void close_relay(turn::relay_id id) noexcept override;
+    void send_to_peer(turn::relay_id id, const stun::transport_address& peer,
+                      std::span<const std::uint8_t> bytes) noexcept override;
+    void send_to_client(const turn::client_ref& to,
+                        std::span<const std::uint8_t> bytes) noexcept override;
+
+    // Sends what send_to_client() batched on the UDP listeners.
+    void flush() noexcept;
+    // Closes every relay socket (shutdown).
+    void close_all() noexcept;
+    std::size_t relay_count() const noexcept { return relays_.size(); }
+
+private:
+    friend class relay_socket;
+    void deliver(turn::relay_id id, const stun::transport_address& peer,
+                 std::span<const std::uint8_t> bytes);
+    std::optional<std::uint16_t> next_port(std::uint16_t exact, bool even) noexcept;
+
+    boost::asio::io_context& io_;
+    relay_settings settings_;
+    std::vector<udp_listener*> listeners_;
+    std::vector<bool> dirty_;
+    std::unordered_map<std::uint64_t, session_base*> sessions_;
+    std::uint64_t next_session_ = 1;
+    std::unordered_map<turn::relay_id, std::unique_ptr<relay_socket>> relays_;
+    turn::relay_id next_relay_ = 1;
+    std::uint32_t port_cursor_ = 0;
+    peer_datagram_fn on_peer_;
+    std::vector<std::uint8_t> rx_; // shared by this worker's relay sockets
+};
+
+} // namespace icegate::net

@@ -1,0 +1,152 @@
+// turn_setup: config → authenticator settings, peer policy, engine settings, relay slices.
+#include "turn_setup.hpp"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "icegate/net/endpoint.hpp"
+
+namespace icegate::app {
+
+namespace {
+
+namespace ip = boost::asio::ip;
+
+bool usable_relay(const ip::address& a) {
+    if (a.is_loopback() || a.is_unspecified() || a.is_multicast()) {
+        return false;
+    }
+    return a.is_v4() || !a.to_v6().is_link_local();
+}
+
+// The first address of the family on an interface that is up and not loopback.
+std::optional<ip::address> first_interface_address(bool v6) {
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) {
+        return std::nullopt;
+    }
+    std::optional<ip::address> found;
+    for (auto* i = list; i != nullptr && !found; i = i->ifa_next) {
+        if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0 ||
+            i->ifa_addr->sa_family != (v6 ? AF_INET6 : AF_INET)) {
+            continue;
+        }
+        sockaddr_storage ss{};
+        std::memcpy(&ss, i->ifa_addr, v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+        const auto t = net::to_transport_address(ss);
+        ip::address_v6::bytes_type b6{};
+        std::copy_n(t.bytes.begin(), b6.size(), b6.begin());
+        const ip::address a = v6 ? ip::address(ip::address_v6(b6))
+                                 : ip::address(ip::address_v4({b6[0], b6[1], b6[2], b6[3]}));
+        if (usable_relay(a)) {
+            found = a;
+        }
+    }
+    ::freeifaddrs(list);
+    return found;
+}
+
+turn::prefix to_prefix(const cidr& c) {
+    return turn::prefix::of(net::to_transport_address(c.network, 0),
+                            static_cast<std::uint8_t>(c.prefix));
+}
+
+std::optional<stun::transport_address> external(const config& c, bool v6) {
+    const auto& e = c.relay.external_address;
+    if (!e || e->is_v6() != v6) {
+        return std::nullopt;
+    }
+    return net::to_transport_address(*e, 0);
+}
+
+} // namespace
+
+relay_addresses resolve_relay_addresses(const config& c) {
+    relay_addresses r;
+    r.v4 = c.relay.address ? c.relay.address : first_interface_address(false);
+    if (!r.v4) {
+        r.v4 = ip::make_address("127.0.0.1");
+    }
+    r.v6 = c.relay.address_v6 ? c.relay.address_v6 : first_interface_address(true);
+    return r;
+}
+
+std::shared_ptr<const turn::auth_settings> make_auth_settings(const config& c) {
+    if (sodium_init() < 0) {
+        throw std::runtime_error("libsodium failed to initialise");
+    }
+    auto s = std::make_shared<turn::auth_settings>();
+    s->realm = c.realm;
+    for (const auto& u : c.auth.users) {
+        s->users.push_back({u.name, u.key_md5, u.key_sha256});
+    }
+    s->secrets = c.auth.secrets;
+    randombytes_buf(s->nonce_key.data(), s->nonce_key.size());
+    return s;
+}
+
+std::shared_ptr<const turn::peer_policy> make_peer_policy(const config& c,
+                                                          const relay_addresses& relays) {
+    std::vector<turn::prefix> allow;
+    std::vector<turn::prefix> deny;
+    for (const auto& x : c.peers.allow) {
+        allow.push_back(to_prefix(x));
+    }
+    for (const auto& x : c.peers.deny) {
+        deny.push_back(to_prefix(x));
+    }
+    std::vector<stun::transport_address> own;
+    for (const auto& l : c.listen) {
+        own.push_back(net::to_transport_address(l.address, l.port));
+    }
+    if (c.http.listen) {
+        own.push_back(net::to_transport_address(c.http.listen->address, c.http.listen->port));
+    }
+    for (const auto& a : {relays.v4, relays.v6, c.relay.external_address}) {
+        if (a) {
+            own.push_back(net::to_transport_address(*a, 0));
+        }
+    }
+    return std::make_shared<turn::peer_policy>(std::move(allow), std::move(deny), own,
+                                               c.relay.ports.first, c.relay.ports.last);
+}
+
+turn::engine_settings make_engine_settings(const config& c, const relay_addresses& relays) {
+    turn::engine_settings s;
+    s.software = c.software;
+    s.max_lifetime = c.limits.max_lifetime;
+    s.default_lifetime = std::min(s.default_lifetime, s.max_lifetime);
+    s.max_permissions = c.limits.max_permissions;
+    s.max_channels = c.limits.max_channels;
+    s.user_quota = c.limits.user_quota;
+    s.total_quota = c.limits.total_quota;
+    s.relay_v4 = relays.v4.has_value();
+    s.relay_v6 = relays.v6.has_value();
+    s.external_v4 = external(c, false);
+    s.external_v6 = external(c, true);
+    return s;
+}
+
+net::relay_settings relay_slice(const config& c, const relay_addresses& relays, unsigned index,
+                                unsigned count) {
+    const std::uint32_t first = c.relay.ports.first;
+    const std::uint32_t size = c.relay.ports.last - first + 1u;
+    const std::uint32_t per = size / count;
+    if (per < 2) {
+        throw std::runtime_error("relay.ports has fewer than two ports per worker");
+    }
+    net::relay_settings r;
+    r.address_v4 = relays.v4;
+    r.address_v6 = relays.v6;
+    r.first_port = static_cast<std::uint16_t>(first + index * per);
+    r.last_port = static_cast<std::uint16_t>(index + 1 == count ? c.relay.ports.last
+                                                                : first + (index + 1) * per - 1);
+    return r;
+}
+
+} // namespace icegate::app
