@@ -15,6 +15,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "admin_commands.hpp"
 #include "icegate/app/config.hpp"
 #include "logging.hpp"
 #include "server.hpp"
@@ -30,6 +31,9 @@ constexpr std::string_view usage_text = R"(usage: icegate [COMMAND] [OPTIONS]
 Commands:
   serve [-c FILE]          run the service (the default command)
   check-config [-c FILE]   validate the config and print it, secrets masked
+  user key NAME REALM      print the long-term key for a password read from stdin
+  user add|remove|list     manage a users file (auth.users_file): icegate user --help
+  credential               mint a TURN REST credential as JSON: icegate credential --help
   version                  print the version
   help                     print this text
 
@@ -167,6 +171,9 @@ int serve(const options& o) {
 } // namespace
 
 int run_cli(std::span<char*> args) {
+    if (args.size() > 1 && is_admin_command(args[1])) {
+        return run_admin_command(args); // own options and error handling
+    }
     const auto o = parse_args(args);
     if (!o) {
         return exit_usage;

@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::size_t max_users_file_bytes = 16UL * 1024 * 1024;
 constexpr std::size_t max_secret_file_bytes = 64UL * 1024;
-constexpr std::size_t max_username_bytes = 513; // RFC 8489 section 14.3
+constexpr std::size_t max_username_bytes = 512; // RFC 8489 section 14.3: fewer than 513
 constexpr std::string_view masked_value = "***";
 
 template <std::size_t N>
@@ -115,7 +115,7 @@ void user_reader::read_one(const yaml_value& item, bool from_file) {
     user_entry u;
     u.name = read_nonempty_string(*name_value);
     if (u.name.size() > max_username_bytes) {
-        name_value->fail("user name longer than 513 bytes");
+        name_value->fail("user name longer than 512 bytes");
     }
     check_unique(*name_value, u.name);
     auto key = m.get("key");
