@@ -14,7 +14,8 @@ SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 DEPS := build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev \
         libssl-dev libsodium-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
         zlib1g-dev libsystemd-dev libgtest-dev libgmock-dev openssl
-TEST_DEPS := clang-14 libclang-rt-14-dev python3 python3-pytest coturn stun-client systemd
+TEST_DEPS := clang-14 libclang-rt-14-dev python3 python3-pytest python3-aioice coturn stun-client \
+             systemd chromium nodejs
 
 .PHONY: all deps test-deps build run test check unit integration asan fuzz fuzz-build format \
         format-check tidy clean
@@ -27,6 +28,8 @@ deps:
 
 test-deps:
 	@scripts/install-deps.sh $(DEPS) $(TEST_DEPS)
+	@command -v npm >/dev/null || scripts/install-deps.sh npm
+	@[ -d tests/e2e/node_modules ] || (cd tests/e2e && npm ci --no-audit --no-fund)
 
 build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -1,0 +1,104 @@
+"""Browser interop: Debian's headless Chromium relays video and a data channel through icegate.
+
+Starts the real binary on UDP/TCP/TLS port 0 with a static user and runs
+tests/e2e/relay_test.mjs (playwright-core driving /usr/bin/chromium): two RTCPeerConnections in
+one page, relay-only, once per client transport. Needs `chromium` (Debian) and node + npm; the
+npm dependencies come from tests/e2e/package-lock.json (`npm ci`, run here when missing).
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from icegate_proc import ROOT, Icegate
+
+E2E = ROOT / "tests" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+TIMEOUT_MS = 30000
+
+CONFIG = """\
+auth:
+  users:
+    - name: alice
+      password: pass
+peers:
+  allow: [127.0.0.0/8]
+relay:
+  address: 127.0.0.1
+"""
+
+
+def require_tools():
+    """node, npm and Chromium are test dependencies (`make test-deps`): missing is a failure."""
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if not os.access(CHROMIUM, os.X_OK):
+        missing.append(CHROMIUM + " (apt-get install chromium)")
+    if missing:
+        pytest.fail("browser test needs " + ", ".join(missing)
+                    + "; `make test-deps` installs them", pytrace=False)
+    if not (E2E / "node_modules" / "playwright-core" / "package.json").exists():
+        try:
+            done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=E2E,
+                                  capture_output=True, text=True, timeout=240)
+        except subprocess.TimeoutExpired:
+            pytest.fail("`npm ci` in tests/e2e took over 240 s", pytrace=False)
+        if done.returncode != 0:
+            pytest.fail(f"`npm ci` in tests/e2e failed ({done.returncode}):\n"
+                        + done.stdout + done.stderr, pytrace=False)
+
+
+def spki_pin(log):
+    m = re.search(r"certificate SPKI sha256 \(for --ignore-certificate-errors-spki-list\): "
+                  r"([A-Za-z0-9+/=]+)", log)
+    assert m, "icegate printed no SPKI pin:\n" + log
+    return m.group(1)
+
+
+def test_chromium_relays_video_and_data(tmp_path):
+    require_tools()
+    listen = ["udp://127.0.0.1:0", "tcp://127.0.0.1:0", "tls://127.0.0.1:0"]
+    with Icegate(extra_yaml=CONFIG, listen=listen) as server:
+        spki = spki_pin(server.output())
+        cmd = ["node", str(E2E / "relay_test.mjs"),
+               "--udp", str(server.listening["udp4"][1]),
+               "--tcp", str(server.listening["tcp4"][1]),
+               "--tls", str(server.listening["tls4"][1]),
+               "--spki", spki,
+               "--user", "alice", "--password", "pass",
+               "--timeout-ms", str(TIMEOUT_MS),
+               "--out", str(tmp_path)]
+        try:
+            run = subprocess.run(cmd, cwd=E2E, capture_output=True, text=True,
+                                 timeout=3 * TIMEOUT_MS / 1000 + 90)
+        except subprocess.TimeoutExpired as e:
+            pytest.fail(f"relay_test.mjs did not end:\n{e.stderr!s}\n--- icegate ---\n"
+                        + server.output(), pytrace=False)
+        log = server.output()
+        assert server.alive(), "icegate died during the browser test:\n" + log
+
+    print(run.stderr)
+    try:
+        result = json.loads(run.stdout)
+    except ValueError:
+        result = None
+    if result is not None:
+        (tmp_path / "result.json").write_text(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
+    assert run.returncode == 0 and result and result["ok"], (
+        f"relay_test.mjs exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
+        f"\n--- icegate ---\n{log}")
+
+    for transport in ("udp", "tcp", "tls"):
+        r = result["transports"][transport]
+        assert r["ok"], r["failures"]
+        assert r["selected"]["pc1"]["local"]["relayProtocol"] == transport
+        assert r["video"]["framesDecoded"] >= 30
+        assert r["data"]["sentSha256"] == r["data"]["receivedSha256"]
+
+    created = [line for line in log.splitlines() if "allocation created" in line]
+    # Each transport's two peer connections allocate at least once each.
+    assert len(created) >= 6, "expected >= 6 allocations in the log:\n" + log
+    assert all("user=alice" in line for line in created), "\n".join(created)
