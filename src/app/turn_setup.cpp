@@ -107,13 +107,16 @@ std::shared_ptr<const turn::peer_policy> make_peer_policy(const config& c,
     if (c.http.listen) {
         own.push_back(net::to_transport_address(c.http.listen->address, c.http.listen->port));
     }
+    std::vector<stun::transport_address> relay_addresses;
     for (const auto& a : {relays.v4, relays.v6, c.relay.external_address}) {
         if (a) {
             own.push_back(net::to_transport_address(*a, 0));
+            relay_addresses.push_back(net::to_transport_address(*a, 0));
         }
     }
     return std::make_shared<turn::peer_policy>(std::move(allow), std::move(deny), own,
-                                               c.relay.ports.first, c.relay.ports.last);
+                                               relay_addresses, c.relay.ports.first,
+                                               c.relay.ports.last);
 }
 
 turn::engine_settings make_engine_settings(const config& c, const relay_addresses& relays) {

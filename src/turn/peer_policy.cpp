@@ -147,8 +147,9 @@ prefix prefix::v6(const std::array<std::uint8_t, 16>& ip, std::uint8_t length) n
 }
 
 peer_policy::peer_policy(std::vector<prefix> allow, std::vector<prefix> deny,
-                         const std::vector<stun::transport_address>& own, std::uint16_t relay_first,
-                         std::uint16_t relay_last)
+                         const std::vector<stun::transport_address>& own,
+                         const std::vector<stun::transport_address>& relays,
+                         std::uint16_t relay_first, std::uint16_t relay_last)
     : relay_first_(relay_first), relay_last_(relay_last) {
     const auto normalize = [](prefix& p) {
         p = prefix::of(transport_address{p.family, p.bytes, 0}, p.length);
@@ -159,18 +160,24 @@ peer_policy::peer_policy(std::vector<prefix> allow, std::vector<prefix> deny,
     const auto& defaults = default_deny();
     deny_.reserve(defaults.size() + deny.size());
     deny_.insert(deny_.end(), defaults.begin(), defaults.end());
-    for (const auto& a : own) {
-        const bool unspecified = all_equal(a.bytes, 0, a.address_size(), 0);
-        if (!unspecified) {
-            own_.push_back(prefix::of(a, max_length(a.family)));
-        }
-    }
     deny_.insert(deny_.end(), deny.begin(), deny.end());
+    user_deny_ = std::move(deny);
+    const auto exact = [](const std::vector<transport_address>& in, std::vector<prefix>& out) {
+        for (const auto& a : in) {
+            if (!all_equal(a.bytes, 0, a.address_size(), 0)) {
+                out.push_back(prefix::of(a, max_length(a.family)));
+            }
+        }
+    };
+    exact(own, own_);
+    exact(relays, relays_);
 }
 
-bool peer_policy::own_refuses(const stun::transport_address& a) const noexcept {
-    const bool relay_port = relay_first_ != 0 && a.port >= relay_first_ && a.port <= relay_last_;
-    return !relay_port && any_contains(own_, a);
+bool peer_policy::relay_of_ours(const stun::transport_address& a) const noexcept {
+    const auto v4 = a.is_v4() ? std::optional<transport_address>(a) : embedded_v4(a);
+    const auto& addr = v4 ? *v4 : a;
+    return relay_first_ != 0 && addr.port >= relay_first_ && addr.port <= relay_last_ &&
+           any_contains(relays_, addr) && !any_contains(user_deny_, addr);
 }
 
 bool peer_policy::permits(const stun::transport_address& peer) const noexcept {
@@ -182,15 +189,15 @@ bool peer_policy::permits(const stun::transport_address& peer) const noexcept {
     for (std::size_t i = 0; i < embedded.count; ++i) {
         all_allowed = all_allowed && any_contains(allow_, embedded.addresses[i]);
     }
-    if (all_allowed) {
+    if (all_allowed || relay_of_ours(peer)) {
         return true;
     }
-    if (any_contains(deny_, peer) || own_refuses(peer)) {
+    if (any_contains(deny_, peer) || any_contains(own_, peer)) {
         return false;
     }
     for (std::size_t i = 0; i < embedded.count; ++i) {
         const auto& v4 = embedded.addresses[i];
-        if (!any_contains(allow_, v4) && (any_contains(deny_, v4) || own_refuses(v4))) {
+        if (!any_contains(allow_, v4) && (any_contains(deny_, v4) || any_contains(own_, v4))) {
             return false;
         }
     }

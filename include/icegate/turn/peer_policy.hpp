@@ -36,16 +36,18 @@ struct embedded_v4_set {
 
 class peer_policy {
 public:
-    // `own`: the server's listen and relay addresses (ports ignored); unspecified addresses
-    // (0.0.0.0, ::) are skipped here since the default list denies them anyway. Prefixes are
-    // normalized with prefix::of(); `deny_` holds default_deny() + `deny`.
-    // `relay_first`..`relay_last`: the relay port range. A peer on one of our own addresses
-    // with a port in it is another allocation's relay (two clients relayed by this server,
-    // the common relay-to-relay case), so the own-address rule lets it through; every other
-    // port of our own addresses (our services) stays refused. 0..0: no such exception.
+    // `own`: the server's listen and relay addresses (ports ignored), refused as peers;
+    // unspecified addresses (0.0.0.0, ::) are skipped here since the default list denies them
+    // anyway. `relays`: the addresses relay sockets bind to or are advertised as. A peer on one
+    // of those with a port in `relay_first`..`relay_last` is another allocation of this server
+    // (two clients relayed by one server, the usual relay-to-relay case): permitted even in a
+    // default-denied range (a LAN or loopback deployment) and despite the own-address rule,
+    // unless `deny` names it. Every other port of our addresses (our services) stays refused.
+    // Prefixes are normalized with prefix::of().
     peer_policy(std::vector<prefix> allow, std::vector<prefix> deny,
-                const std::vector<stun::transport_address>& own, std::uint16_t relay_first = 0,
-                std::uint16_t relay_last = 0);
+                const std::vector<stun::transport_address>& own,
+                const std::vector<stun::transport_address>& relays = {},
+                std::uint16_t relay_first = 0, std::uint16_t relay_last = 0);
 
     // True when a relay may send to or receive from `peer`. Called per packet: no allocation.
     // Permitted when `allow` holds the raw address or every IPv4 it embeds; otherwise refused
@@ -65,11 +67,13 @@ public:
     static const std::vector<prefix>& default_deny();
 
 private:
-    bool own_refuses(const stun::transport_address& a) const noexcept;
+    bool relay_of_ours(const stun::transport_address& a) const noexcept;
 
     std::vector<prefix> allow_;
-    std::vector<prefix> deny_;
+    std::vector<prefix> deny_; // default_deny() + `deny`
+    std::vector<prefix> user_deny_;
     std::vector<prefix> own_;
+    std::vector<prefix> relays_;
     std::uint16_t relay_first_ = 0;
     std::uint16_t relay_last_ = 0;
 };

@@ -231,18 +231,33 @@ TEST(PeerPolicy, OwnAddressesAreRefusedOnEveryPort) {
 
 TEST(PeerPolicy, OwnRelayPortsAreOtherAllocations) {
     // Two clients relayed by this server reach each other through their relay addresses: a
-    // peer on our own address is refused, except on a port of the relay range.
-    const std::vector<transport_address> own = {ip("198.51.100.10", 3478)};
-    const peer_policy p({}, {}, own, 49152, 65535);
+    // peer on our own address is refused, except a relay address on a relay-range port.
+    const std::vector<transport_address> own = {ip("198.51.100.10", 3478), ip("198.51.100.20")};
+    const std::vector<transport_address> relays = {ip("198.51.100.10")};
+    const peer_policy p({}, {}, own, relays, 49152, 65535);
     EXPECT_TRUE(p.permits(ip("198.51.100.10", 49152)));
     EXPECT_TRUE(p.permits(ip("198.51.100.10", 65535)));
     EXPECT_TRUE(p.permits(ip("::ffff:198.51.100.10", 50000)));
     EXPECT_FALSE(p.permits(ip("198.51.100.10", 3478))); // our STUN/TURN listener
     EXPECT_FALSE(p.permits(ip("198.51.100.10", 8443))); // our HTTPS
     EXPECT_FALSE(p.permits(ip("198.51.100.10", 49151)));
-    // The exception is about our own addresses only: the default list still applies.
-    const peer_policy loop({}, {}, {ip("127.0.0.1", 3478)}, 49152, 65535);
-    EXPECT_FALSE(loop.permits(ip("127.0.0.1", 50000)));
+    EXPECT_FALSE(p.permits(ip("198.51.100.20", 50000))); // own, but not a relay address
+}
+
+TEST(PeerPolicy, RelayToRelayWorksOnPrivateAndLoopbackRelays) {
+    // A LAN or loopback deployment: the relay address sits in a default-denied range, yet its
+    // relay ports are other allocations; the rest of the range stays refused.
+    const peer_policy lan({}, {}, {ip("192.168.1.5", 3478)}, {ip("192.168.1.5")}, 50000, 50999);
+    EXPECT_TRUE(lan.permits(ip("192.168.1.5", 50500)));
+    EXPECT_FALSE(lan.permits(ip("192.168.1.5", 22)));
+    EXPECT_FALSE(lan.permits(ip("192.168.1.6", 50500)));
+    const peer_policy loop({}, {}, {}, {ip("127.0.0.1")}, 50000, 50999);
+    EXPECT_TRUE(loop.permits(ip("127.0.0.1", 50000)));
+    EXPECT_FALSE(loop.permits(ip("127.0.0.1", 6379))); // a local service
+    EXPECT_FALSE(loop.permits(ip("127.0.0.2", 50000)));
+    // An explicit deny still wins.
+    const peer_policy denied({}, {cidr("192.168.1.5", 32)}, {}, {ip("192.168.1.5")}, 50000, 50999);
+    EXPECT_FALSE(denied.permits(ip("192.168.1.5", 50500)));
 }
 
 TEST(PeerPolicy, PrefixMasksAndMatchesByFamily) {
