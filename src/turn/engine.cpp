@@ -156,7 +156,9 @@ engine::impl::impl(engine_settings s, std::shared_ptr<const authenticator> a,
                    std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q, io_port& i,
                    std::function<void(std::span<std::uint8_t>)> r)
     : settings(std::move(s)), auth(std::move(a)), policy(std::move(p)), quotas(std::move(q)), io(i),
-      random(std::move(r)), log(spdlog::get("turn")) {}
+      random(std::move(r)), log(spdlog::get("turn")) {
+    random(indication_base);
+}
 
 void engine::impl::arm(allocation& a, mono_time when) {
     const std::int64_t due = wheel_seconds_ceil(when);

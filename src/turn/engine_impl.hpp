@@ -55,6 +55,17 @@ struct engine::impl {
     void on_timer(const timer_entry& t, mono_time now) noexcept;
     // The response scratch buffer, reused for every message the engine writes.
     std::span<std::uint8_t> scratch() noexcept { return scratch_buf; }
+    // A transaction id for a Data indication: nothing answers indications, so ids only need
+    // to differ, not to be unpredictable. A counter from a random start keeps the random
+    // source (a getrandom() syscall) off the per-packet path.
+    stun::transaction_id next_indication_id() noexcept {
+        ++indication_counter;
+        stun::transaction_id id = indication_base;
+        for (std::size_t i = 0; i < 8; ++i) {
+            id[4 + i] ^= static_cast<std::uint8_t>(indication_counter >> (8 * i));
+        }
+        return id;
+    }
 
     engine_settings settings;
     std::shared_ptr<const authenticator> auth;
@@ -71,6 +82,8 @@ struct engine::impl {
     mono_time last_seen; // the latest clock reading, for inputs that come without one
     engine_counters counters;
     std::array<std::uint8_t, scratch_size> scratch_buf{};
+    stun::transaction_id indication_base{};
+    std::uint64_t indication_counter = 0;
 };
 
 // Seconds on the monotonic clock: the timer wheel's unit (due times round up).

@@ -21,8 +21,7 @@ std::size_t build_channel_data(engine::impl& e, const allocation& a, std::uint16
 
 std::size_t build_data_indication(engine::impl& e, const stun::transport_address& peer,
                                   std::span<const std::uint8_t> bytes) noexcept {
-    stun::transaction_id id;
-    e.random(id);
+    const stun::transaction_id id = e.next_indication_id();
     stun::message_builder b(e.scratch(), {stun::method::data, stun::message_class::indication}, id);
     (void)stun::xor_peer_address{peer}.encode(b);
     (void)stun::data{bytes}.encode(b);
