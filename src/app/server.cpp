@@ -35,6 +35,7 @@ net::stream_limits limits_of(const config& c) {
 server::server(std::shared_ptr<const config> cfg)
     : cfg_(std::move(cfg)), quotas_(std::make_shared<turn::quota_table>()) {
     const auto relays = resolve_relay_addresses(*cfg_);
+    check_relay_addresses(relays);
     const auto auth = std::make_shared<const turn::authenticator>(make_auth_settings(*cfg_));
     const auto policy = make_peer_policy(*cfg_, relays);
     const auto settings = make_engine_settings(*cfg_, relays);
@@ -62,6 +63,28 @@ server::server(std::shared_ptr<const config> cfg)
 
 server::~server() {
     stop();
+}
+
+// A relay address the host does not have would make every Allocate of its family scan the
+// whole port range and fail: refuse to start instead, naming the key.
+void server::check_relay_addresses(const relay_addresses& relays) {
+    for (const auto& [addr, key] :
+         {std::pair{relays.v4, "relay.address"}, std::pair{relays.v6, "relay.address_v6"}}) {
+        if (!addr) {
+            continue;
+        }
+        boost::asio::io_context io;
+        boost::asio::ip::udp::socket probe(io);
+        boost::system::error_code ec;
+        probe.open(addr->is_v4() ? boost::asio::ip::udp::v4() : boost::asio::ip::udp::v6(), ec);
+        if (!ec) {
+            probe.bind({*addr, 0}, ec);
+        }
+        if (ec) {
+            throw std::runtime_error(std::string(key) + " " + addr->to_string() +
+                                     ": cannot bind a relay socket there: " + ec.message());
+        }
+    }
 }
 
 std::vector<std::string> server::open() {

@@ -16,6 +16,7 @@
 #include "icegate/net/worker_io.hpp"
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/quota_table.hpp"
+#include "turn_setup.hpp"
 
 namespace icegate::app {
 
@@ -46,6 +47,7 @@ private:
         std::unique_ptr<boost::asio::steady_timer> tick;
     };
 
+    static void check_relay_addresses(const relay_addresses& relays);
     void start_tick(worker_slot& slot);
     std::string open_udp(const listen_address& la);
     std::string open_stream(const listen_address& la);

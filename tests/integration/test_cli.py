@@ -98,3 +98,12 @@ def test_signal_stops_within_two_seconds(sig):
         assert "stopped" in srv.output()
     finally:
         srv.close()
+
+
+def test_serve_refuses_a_relay_address_the_host_lacks(tmp_path):
+    cfg = tmp_path / "icegate.yaml"
+    # TEST-NET-2 is on no interface here; nothing is sent, the bind simply fails.
+    cfg.write_text("realm: x\nlisten: [udp://127.0.0.1:0]\nrelay: {address: 198.51.100.77}\n")
+    out = run("serve", "-c", str(cfg))
+    assert out.returncode == 1
+    assert "relay.address 198.51.100.77: cannot bind a relay socket there" in out.stderr
