@@ -30,13 +30,7 @@ def stream_client(server, proto, fam="4", **kw):
 def recv_raw(sock, n, timeout=2.0):
     """Exactly n bytes from the stream, as they came."""
     sock.settimeout(timeout)
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("closed")
-        buf += chunk
-    return buf
+    return sc.recv_exact(sock, n)
 
 
 def wait_for_line(server, *needles, timeout=3.0):

@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
 #include <stdlib.h>
 
 #include "admin_args.hpp"
@@ -20,29 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "icegate-admin-XXXXXX").string();
-        path_ = ::mkdtemp(tmpl.data());
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path write(const fs::path& name, const std::string& text) const {
-        fs::path p = path_ / name;
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-
-private:
-    fs::path path_;
-};
+using test::temp_dir;
 
 std::string read_text(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
 #include <stdlib.h>
 
 namespace icegate::app {
@@ -63,30 +65,7 @@ log:
 // MD5 / SHA-256 of "bob:icegate.test:hunter2", computed with Python's hashlib.
 constexpr const char* bob_md5 = "598667fe3d6c8de496a51c683b75a316";
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "icegate-config-XXXXXX").string();
-        path_ = ::mkdtemp(tmpl.data());
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path write(const fs::path& name, const std::string& text) const {
-        fs::path p = path_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-
-private:
-    fs::path path_;
-};
+using test::temp_dir;
 
 std::string hex(const std::uint8_t* data, std::size_t n) {
     static constexpr const char* digits = "0123456789abcdef";
