@@ -1,7 +1,8 @@
 # The two commands of the README, and the steps they are made of.
 #   make run    install what is missing, build (Release), serve conf/icegate.yaml
-#   make test   install what is missing, build, run every test suite (unit, integration,
-#               interop, the same under ASan+UBSan, and each fuzzer for FUZZ_SECONDS)
+#   make test   install what is missing, check formatting, build, run every test suite
+#               (unit, integration, interop, browser, the same under ASan+UBSan, and each
+#               fuzzer for FUZZ_SECONDS)
 
 BUILD        ?= build
 ASAN_BUILD   ?= build-asan
@@ -15,7 +16,7 @@ DEPS := build-essential cmake ninja-build pkg-config libboost-dev libboost-syste
         libssl-dev libsodium-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
         zlib1g-dev libsystemd-dev libgtest-dev libgmock-dev openssl
 TEST_DEPS := clang-14 libclang-rt-14-dev python3 python3-pytest python3-aioice coturn stun-client \
-             systemd chromium nodejs
+             systemd chromium nodejs clang-format
 
 .PHONY: all deps test-deps build run test check unit integration asan fuzz fuzz-build format \
         format-check tidy clean
@@ -38,8 +39,9 @@ build: deps
 run: build
 	./$(BUILD)/icegate serve -c $(CONFIG)
 
-# Everything: plain build, sanitizers, fuzzers.
+# Everything: formatting, plain build, sanitizers, fuzzers.
 test: test-deps
+	$(MAKE) format-check
 	$(MAKE) check
 	$(MAKE) asan
 	$(MAKE) fuzz
