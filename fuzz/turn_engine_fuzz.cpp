@@ -22,6 +22,7 @@
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/peer_policy.hpp"
 #include "icegate/turn/quota_table.hpp"
+#include "icegate/turn/reservation_table.hpp"
 
 namespace {
 
@@ -93,13 +94,13 @@ struct session {
         s.software = "fuzz";
         s.max_permissions = 4;
         s.max_channels = 4;
-        eng = std::make_unique<turn::engine>(s, h.auth, h.policy,
-                                             std::make_shared<turn::quota_table>(), io,
-                                             [this](std::span<std::uint8_t> out) {
-                                                 for (auto& b : out) {
-                                                     b = static_cast<std::uint8_t>(++rnd);
-                                                 }
-                                             });
+        eng = std::make_unique<turn::engine>(
+            s, h.auth, h.policy, std::make_shared<turn::quota_table>(),
+            std::make_shared<turn::reservation_table>(), io, [this](std::span<std::uint8_t> out) {
+                for (auto& b : out) {
+                    b = static_cast<std::uint8_t>(++rnd);
+                }
+            });
     }
 
     turn::clock_reading now() const {

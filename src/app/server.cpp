@@ -33,7 +33,8 @@ net::stream_limits limits_of(const config& c) {
 } // namespace
 
 server::server(std::shared_ptr<const config> cfg)
-    : cfg_(std::move(cfg)), quotas_(std::make_shared<turn::quota_table>()) {
+    : cfg_(std::move(cfg)), quotas_(std::make_shared<turn::quota_table>()),
+      reservations_(std::make_shared<turn::reservation_table>()) {
     const auto relays = resolve_relay_addresses(*cfg_);
     check_relay_addresses(relays);
     const auto auth = std::make_shared<const turn::authenticator>(make_auth_settings(*cfg_));
@@ -45,10 +46,10 @@ server::server(std::shared_ptr<const config> cfg)
     for (unsigned i = 0; i < cfg_->workers; ++i) {
         worker_slot slot;
         slot.w = std::make_unique<net::worker>(i);
-        slot.io = std::make_unique<net::worker_io>(slot.w->io(),
-                                                   relay_slice(*cfg_, relays, i, cfg_->workers));
+        slot.io = std::make_unique<net::worker_io>(
+            slot.w->io(), relay_slice(*cfg_, relays, i, cfg_->workers), reservations_);
         slot.engine = std::make_unique<turn::engine>(
-            settings, auth, policy, quotas_, *slot.io,
+            settings, auth, policy, quotas_, reservations_, *slot.io,
             [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); });
         slot.io->on_peer_datagram([e = slot.engine.get()](turn::relay_id id,
                                                           const stun::transport_address& peer,

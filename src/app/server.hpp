@@ -16,6 +16,7 @@
 #include "icegate/net/worker_io.hpp"
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/quota_table.hpp"
+#include "icegate/turn/reservation_table.hpp"
 #include "turn_setup.hpp"
 
 namespace icegate::app {
@@ -55,6 +56,7 @@ private:
 
     std::shared_ptr<const config> cfg_;
     std::shared_ptr<turn::quota_table> quotas_;
+    std::shared_ptr<turn::reservation_table> reservations_; // EVEN-PORT, across workers
     std::vector<worker_slot> slots_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     bool started_ = false;

@@ -149,6 +149,8 @@ net::relay_settings relay_slice(const config& c, const relay_addresses& relays, 
     r.first_port = static_cast<std::uint16_t>(first + index * per);
     r.last_port = static_cast<std::uint16_t>(index + 1 == count ? c.relay.ports.last
                                                                 : first + (index + 1) * per - 1);
+    r.range_first = c.relay.ports.first;
+    r.range_last = c.relay.ports.last;
     return r;
 }
 

@@ -31,8 +31,10 @@ void set_dont_fragment(boost::asio::ip::udp::socket& s, bool v6) {
 
 } // namespace
 
-worker_io::worker_io(boost::asio::io_context& io, relay_settings relays)
-    : io_(io), settings_(std::move(relays)), rx_(relay_socket::batch * relay_socket::slot_size) {}
+worker_io::worker_io(boost::asio::io_context& io, relay_settings relays,
+                     std::shared_ptr<const turn::reservation_table> reservations)
+    : io_(io), settings_(std::move(relays)), reservations_(std::move(reservations)),
+      rx_(relay_socket::batch * relay_socket::slot_size) {}
 
 worker_io::~worker_io() = default;
 
@@ -52,19 +54,28 @@ void worker_io::remove_session(std::uint64_t id) noexcept {
     sessions_.erase(id);
 }
 
-std::optional<std::uint16_t> worker_io::next_port(std::uint16_t exact, bool even) noexcept {
-    if (exact != 0) {
-        return exact;
-    }
+std::optional<std::uint16_t> worker_io::next_port(stun::address_family family, bool even) noexcept {
     const std::uint32_t span = settings_.last_port - settings_.first_port + 1u;
     for (std::uint32_t tries = 0; tries < span; ++tries) {
         const auto port =
             static_cast<std::uint16_t>(settings_.first_port + (port_cursor_++ % span));
-        if (!even || port % 2 == 0) {
+        const bool reserved = reservations_ && reservations_->is_reserved(family, port);
+        if ((!even || port % 2 == 0) && !reserved) {
             return port;
         }
     }
     return std::nullopt;
+}
+
+// An exact port (EVEN-PORT's reserved neighbour) must lie in this worker's slice; a claimed
+// reservation may lie in another worker's, but never outside relay.ports.
+bool worker_io::port_allowed(const turn::relay_request& req) const noexcept {
+    if (req.port == 0) {
+        return true;
+    }
+    const std::uint16_t first = req.reserved ? settings_.range_first : settings_.first_port;
+    const std::uint16_t last = req.reserved ? settings_.range_last : settings_.last_port;
+    return req.port >= first && req.port <= last;
 }
 
 result<turn::relay_binding> worker_io::open_relay(const turn::relay_request& req) noexcept {
@@ -73,14 +84,14 @@ result<turn::relay_binding> worker_io::open_relay(const turn::relay_request& req
     if (!addr) {
         return std::make_error_code(std::errc::address_family_not_supported);
     }
-    // An exact port (EVEN-PORT's reserved neighbour) must lie in this worker's slice too.
-    if (req.port != 0 && (req.port < settings_.first_port || req.port > settings_.last_port)) {
+    if (!port_allowed(req)) {
         return std::make_error_code(std::errc::address_in_use);
     }
     const std::uint32_t span = settings_.last_port - settings_.first_port + 1u;
     const std::uint32_t attempts = req.port != 0 ? 1 : span;
     for (std::uint32_t i = 0; i < attempts; ++i) {
-        const auto port = next_port(req.port, req.even_port);
+        const auto port =
+            req.port != 0 ? std::optional(req.port) : next_port(req.family, req.even_port);
         if (!port) {
             break;
         }

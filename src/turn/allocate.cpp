@@ -2,7 +2,6 @@
 // quota, open the relay socket(s), record the allocation and answer.
 #include <spdlog/spdlog.h>
 
-#include <cstring>
 #include <string>
 
 #include "engine_impl.hpp"
@@ -16,7 +15,7 @@ using stun::address_family;
 using stun::attribute_type;
 namespace status = stun::status;
 
-using token_bytes = std::array<std::uint8_t, 8>;
+using token_bytes = reservation_table::token;
 
 // What the request asks for, once validated.
 struct allocate_plan {
@@ -37,12 +36,6 @@ struct opened_relays {
     std::optional<token_bytes> token; // reserved the next port under this token
     std::uint16_t v6_error = 0;
 };
-
-std::uint64_t token_key(const token_bytes& t) noexcept {
-    std::uint64_t k = 0;
-    std::memcpy(&k, t.data(), t.size());
-    return k;
-}
 
 bool family_offered(const engine_settings& s, address_family f) noexcept {
     return f == address_family::ipv4 ? s.relay_v4 : s.relay_v6;
@@ -129,16 +122,20 @@ allocate_plan plan_allocate(const engine_settings& s, const stun::message_view& 
     return p;
 }
 
-// A fresh random token not already in use.
-std::optional<token_bytes> new_token(engine::impl& e) noexcept {
-    for (int attempt = 0; attempt < 4; ++attempt) {
-        token_bytes t{};
-        e.random(t);
-        if (!e.reservations.contains(token_key(t))) {
-            return t;
-        }
+// Makes sure `port` can be bound (binds it and lets go), then records it in the shared table
+// under a fresh token: from then on no worker's allocator hands it out.
+std::optional<token_bytes> reserve_port(engine::impl& e, const allocate_plan& p, std::uint16_t port,
+                                        mono_time now) {
+    const auto probe = e.io.open_relay({p.family, port, false, p.dont_fragment});
+    if (!probe) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    token_bytes t{};
+    e.random(t);
+    const bool ok =
+        e.reservations->reserve(t, p.family, port, now + e.settings.reservation_lifetime);
+    e.io.close_relay(probe->id); // after reserve(): the port is never free and unreserved
+    return ok ? std::optional(t) : std::nullopt;
 }
 
 // EVEN-PORT with R (section 7.2): an even port for now, the next one kept under a token.
@@ -151,23 +148,14 @@ opened_relays open_reserved_pair(engine::impl& e, const allocate_plan& p, mono_t
             return out;
         }
         const std::uint16_t port = first->address.port;
-        const auto second =
-            port == 0xFFFF ? result<relay_binding>(std::make_error_code(std::errc::address_in_use))
-                           : e.io.open_relay({p.family, static_cast<std::uint16_t>(port + 1), false,
-                                              p.dont_fragment});
-        const auto token = second ? new_token(e) : std::nullopt;
+        const auto token = port == 0xFFFF
+                               ? std::nullopt
+                               : reserve_port(e, p, static_cast<std::uint16_t>(port + 1), now);
         if (token) {
-            const mono_time expiry = now + e.settings.reservation_lifetime;
-            e.reservations.emplace(token_key(*token), reservation{*second, expiry});
-            e.wheel.schedule({wheel_seconds_ceil(expiry), timer_kind::reservation, second->id,
-                              token_key(*token)});
             out.relays[0] = *first;
             out.count = 1;
             out.token = token;
             return out;
-        }
-        if (second) {
-            e.io.close_relay(second->id);
         }
         e.io.close_relay(first->id);
     }
@@ -175,23 +163,25 @@ opened_relays open_reserved_pair(engine::impl& e, const allocate_plan& p, mono_t
     return out;
 }
 
-// RESERVATION-TOKEN (section 7.2): unknown or expired → 508.
-opened_relays claim_reservation(engine::impl& e, const token_bytes& token, mono_time now) {
+// RESERVATION-TOKEN (section 7.2), from any worker: unknown, claimed or expired → 508.
+opened_relays claim_reservation(engine::impl& e, const allocate_plan& p, mono_time now) {
     opened_relays out;
-    const auto it = e.reservations.find(token_key(token));
-    if (it == e.reservations.end() || it->second.expiry <= now) {
+    const auto where = e.reservations->claim(*p.token, now);
+    const auto relay =
+        where ? e.io.open_relay({where->family, where->port, false, p.dont_fragment, true})
+              : result<relay_binding>(std::make_error_code(std::errc::address_in_use));
+    if (!relay) {
         out.error = status::insufficient_capacity;
         return out;
     }
-    out.relays[0] = it->second.relay;
+    out.relays[0] = *relay;
     out.count = 1;
-    e.reservations.erase(it); // its timer entry finds nothing and does nothing
     return out;
 }
 
 opened_relays open_relays(engine::impl& e, const allocate_plan& p, mono_time now) {
     if (p.token) {
-        return claim_reservation(e, *p.token, now);
+        return claim_reservation(e, p, now);
     }
     if (p.even && p.even->reserve) {
         return open_reserved_pair(e, p, now);

@@ -153,10 +153,11 @@ allocation* owned_allocation(engine::impl& e, const request_context& ctx) noexce
 }
 
 engine::impl::impl(engine_settings s, std::shared_ptr<const authenticator> a,
-                   std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q, io_port& i,
+                   std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q,
+                   std::shared_ptr<reservation_table> rt, io_port& i,
                    std::function<void(std::span<std::uint8_t>)> r)
-    : settings(std::move(s)), auth(std::move(a)), policy(std::move(p)), quotas(std::move(q)), io(i),
-      random(std::move(r)), log(spdlog::get("turn")) {
+    : settings(std::move(s)), auth(std::move(a)), policy(std::move(p)), quotas(std::move(q)),
+      reservations(std::move(rt)), io(i), random(std::move(r)), log(spdlog::get("turn")) {
     random(indication_base);
 }
 
@@ -192,14 +193,6 @@ void engine::impl::end_allocation(const five_tuple& key, std::string_view reason
 }
 
 void engine::impl::on_timer(const timer_entry& t, mono_time now) noexcept {
-    if (t.kind == timer_kind::reservation) {
-        const auto it = reservations.find(t.serial);
-        if (it != reservations.end() && it->second.expiry <= now) {
-            io.close_relay(it->second.relay.id);
-            reservations.erase(it);
-        }
-        return;
-    }
     allocation* a = allocations.find_by_relay(t.relay);
     if (a == nullptr || a->serial != t.serial) {
         return; // ended since: lazy deletion
@@ -216,9 +209,11 @@ void engine::impl::on_timer(const timer_entry& t, mono_time now) noexcept {
 
 engine::engine(engine_settings settings, std::shared_ptr<const authenticator> auth,
                std::shared_ptr<const peer_policy> policy, std::shared_ptr<quota_table> quotas,
-               io_port& io, std::function<void(std::span<std::uint8_t>)> random)
+               std::shared_ptr<reservation_table> reservations, io_port& io,
+               std::function<void(std::span<std::uint8_t>)> random)
     : impl_(std::make_unique<impl>(std::move(settings), std::move(auth), std::move(policy),
-                                   std::move(quotas), io, std::move(random))) {}
+                                   std::move(quotas), std::move(reservations), io,
+                                   std::move(random))) {}
 
 engine::~engine() = default;
 
@@ -255,16 +250,14 @@ void engine::on_tick(const clock_reading& now) noexcept {
     impl_->last_seen = now.mono;
     impl_->wheel.advance(wheel_seconds(now.mono),
                          [this, &now](const timer_entry& t) { impl_->on_timer(t, now.mono); });
+    // Every worker ticks the shared table: whichever comes first frees the due ports.
+    impl_->reservations->expire(now.mono);
 }
 
 void engine::close_all() noexcept {
     while (allocation* a = impl_->allocations.any()) {
         impl_->end_allocation(five_tuple::of(a->client), "shutdown", impl_->last_seen);
     }
-    for (const auto& [token, r] : impl_->reservations) {
-        impl_->io.close_relay(r.relay.id);
-    }
-    impl_->reservations.clear();
 }
 
 std::size_t engine::allocation_count() const noexcept {

@@ -16,6 +16,7 @@
 #include "icegate/stun/message_view.hpp"
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/quota_table.hpp"
+#include "icegate/turn/reservation_table.hpp"
 #include "timer_wheel.hpp"
 
 namespace spdlog {
@@ -34,18 +35,13 @@ struct request_context {
     bool fingerprint = false; // the request carried one: so does the response
 };
 
-// A port kept for an EVEN-PORT R-bit allocation, until claimed with its RESERVATION-TOKEN.
-struct reservation {
-    relay_binding relay;
-    mono_time expiry;
-};
-
 // Big enough for any UDP payload plus a Data indication's or ChannelData's header.
 inline constexpr std::size_t scratch_size = 65536 + 128;
 
 struct engine::impl {
     impl(engine_settings s, std::shared_ptr<const authenticator> a,
-         std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q, io_port& i,
+         std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q,
+         std::shared_ptr<reservation_table> rt, io_port& i,
          std::function<void(std::span<std::uint8_t>)> r);
 
     // Files a timer entry for `a` at `when` unless an earlier one is pending.
@@ -71,12 +67,12 @@ struct engine::impl {
     std::shared_ptr<const authenticator> auth;
     std::shared_ptr<const peer_policy> policy;
     std::shared_ptr<quota_table> quotas;
+    std::shared_ptr<reservation_table> reservations; // EVEN-PORT R, shared by all workers
     io_port& io;
     std::function<void(std::span<std::uint8_t>)> random;
     std::shared_ptr<spdlog::logger> log; // "turn", or null: no logging
 
     allocation_table allocations;
-    std::unordered_map<std::uint64_t, reservation> reservations; // by token
     timer_wheel wheel;
     std::uint64_t next_serial = 1;
     mono_time last_seen; // the latest clock reading, for inputs that come without one

@@ -205,8 +205,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def single_worker_server():
-    """For RTP/RTCP pairs: a reservation is claimed from another socket, and with one worker
-    that socket always reaches the worker holding the reservation."""
+    """RTP/RTCP pairs on one worker: reservation and claim on the same engine (the two-worker
+    `server` covers claims on the other worker)."""
     with Icegate(extra_yaml=AUTH_YAML + RELAY_YAML + ALLOW_LOOPBACK_YAML, listen=LISTEN,
                  workers=1) as s:
         yield s
@@ -248,13 +248,10 @@ def test_uclient_rtcp_pairs_even_port_and_reservation_token(runs, single_worker_
 
 def test_uclient_rtcp_pairs_across_workers(runs, server):
     """The same with 2 workers and 4 clients: each client's RTP allocation claims the token of
-    the allocation made just before it, from another socket."""
+    the allocation made just before it, from another socket that SO_REUSEPORT may hash to the
+    other worker: reservations are shared by all workers."""
     run = runs["rtcp-pairs-4-clients"]
-    if "error 508" in run.output():
-        pytest.xfail("server bug: a reservation (EVEN-PORT R / RESERVATION-TOKEN) lives in the "
-                     "engine of the worker that made it; uclient claims the token from a new "
-                     "socket that SO_REUSEPORT may hash to another worker, which answers 508:\n"
-                     + run.describe())
+    assert "error 508" not in run.output(), run.describe()
     assert_clean_run(run, server)
 
 

@@ -548,8 +548,8 @@ def test_ipv6_relay_data_path(lab):
         assert got is not None and got[:3] == ("channel", 0x4abc, b"v6 in")
 
 
-# ---- EVEN-PORT reservations (one worker: reservations live on the worker that made them,
-#      and with SO_REUSEPORT the second client socket could land on another worker) ---------
+# ---- EVEN-PORT reservations (shared by all workers: with SO_REUSEPORT the claiming client
+#      socket may land on another worker than the reserving one) -----------------------------
 
 def test_even_port_reservation_token():
     ports = free_port_range(40)
@@ -574,6 +574,21 @@ def test_even_port_reservation_token():
             with client(s) as fifth:  # R with a second family cannot be served
                 expect_error(fifth.allocate(tc.even_port(True) + tc.additional_family()),
                              tc.ALLOCATE, 400)
+
+
+def test_reservation_token_claimed_across_workers():
+    """Two workers: each round reserves from a fresh socket and claims from another fresh one,
+    which the kernel hashes to either worker. Six rounds in a row must all succeed."""
+    ports = free_port_range(40)
+    with running(server_yaml(ports, limits="limits:\n  user_quota: 20\n"), workers=2) as s:
+        for _ in range(6):
+            with client(s) as first, client(s) as second:
+                msg, relay = allocated(first, tc.even_port(True))
+                assert relay[1] % 2 == 0 and in_range(relay[1] + 1, ports)
+                token = sc.get(msg, tc.RESERVATION_TOKEN)
+                assert token is not None
+                _, relay2 = allocated(second, tc.reservation_token(token))
+                assert relay2 == ("127.0.0.1", relay[1] + 1)
 
 
 def test_reserved_port_stays_inside_relay_range():

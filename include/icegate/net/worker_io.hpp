@@ -14,6 +14,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "icegate/turn/io_port.hpp"
+#include "icegate/turn/reservation_table.hpp"
 
 namespace icegate::net {
 
@@ -26,6 +27,8 @@ struct relay_settings {
     std::optional<boost::asio::ip::address> address_v6;
     std::uint16_t first_port = 49152; // this worker's slice of relay.ports
     std::uint16_t last_port = 65535;
+    std::uint16_t range_first = 49152; // all of relay.ports: where claimed reservations may be
+    std::uint16_t range_last = 65535;
 };
 
 // Called for every datagram a relay socket receives.
@@ -34,7 +37,9 @@ using peer_datagram_fn = std::function<void(turn::relay_id, const stun::transpor
 
 class worker_io final : public turn::io_port {
 public:
-    worker_io(boost::asio::io_context& io, relay_settings relays);
+    // `reservations` (shared by all workers, may be null): ports the allocator skips.
+    worker_io(boost::asio::io_context& io, relay_settings relays,
+              std::shared_ptr<const turn::reservation_table> reservations = nullptr);
     ~worker_io() override;
     worker_io(const worker_io&) = delete;
     worker_io& operator=(const worker_io&) = delete;
@@ -64,10 +69,13 @@ private:
     friend class relay_socket;
     void deliver(turn::relay_id id, const stun::transport_address& peer,
                  std::span<const std::uint8_t> bytes);
-    std::optional<std::uint16_t> next_port(std::uint16_t exact, bool even) noexcept;
+    // The next candidate of the slice for a port-0 request: even if asked, not reserved.
+    std::optional<std::uint16_t> next_port(stun::address_family family, bool even) noexcept;
+    bool port_allowed(const turn::relay_request& req) const noexcept;
 
     boost::asio::io_context& io_;
     relay_settings settings_;
+    std::shared_ptr<const turn::reservation_table> reservations_;
     std::vector<udp_listener*> listeners_;
     std::vector<bool> dirty_;
     std::unordered_map<std::uint64_t, session_base*> sessions_;

@@ -43,6 +43,8 @@ struct engine_settings {
 
 // Allocation counts shared by all workers' engines: per username and in total.
 class quota_table;
+// EVEN-PORT reservations shared by all workers' engines (and their port allocators).
+class reservation_table;
 
 // What an engine dropped or relayed, for metrics (read on the owner thread).
 struct engine_counters {
@@ -57,7 +59,8 @@ class engine {
 public:
     engine(engine_settings settings, std::shared_ptr<const authenticator> auth,
            std::shared_ptr<const peer_policy> policy, std::shared_ptr<quota_table> quotas,
-           io_port& io, std::function<void(std::span<std::uint8_t>)> random);
+           std::shared_ptr<reservation_table> reservations, io_port& io,
+           std::function<void(std::span<std::uint8_t>)> random);
     ~engine();
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;

@@ -31,6 +31,9 @@ struct relay_request {
     std::uint16_t port = 0;     // 0: any free port of this worker's range; else exactly this one
     bool even_port = false;     // with port 0: an even port
     bool dont_fragment = false; // set DF (IP_PMTUDISC_DO / IPV6_DONTFRAG) on the socket
+    // With an exact port: a claimed reservation, which may lie in another worker's slice (but
+    // never outside the relay range).
+    bool reserved = false;
 };
 
 struct relay_binding {
@@ -42,7 +45,8 @@ class io_port {
 public:
     virtual ~io_port() = default;
     // Opens a UDP relay socket. Errors: the range is exhausted (the engine answers 508), the
-    // exact port is taken, the family has no relay address (440).
+    // exact port is taken, the family has no relay address (440). With port 0 it never picks a
+    // port the shared reservation_table holds.
     virtual result<relay_binding> open_relay(const relay_request& req) noexcept = 0;
     virtual void close_relay(relay_id id) noexcept = 0;
     virtual void send_to_peer(relay_id id, const stun::transport_address& peer,

@@ -141,28 +141,84 @@ TEST_F(EngineAllocate, EvenPortReservationIsClaimedWithItsToken) {
     EXPECT_TRUE(io.opened[0].even_port);
     const std::uint16_t port = r.get<stun::xor_relayed_address>()->address.port;
     EXPECT_EQ(port % 2, 0);
+    // port + 1 was bound to check it is free, then let go: the shared table keeps it.
     EXPECT_EQ(io.opened[1].port, port + 1);
+    EXPECT_EQ(io.open_relays.size(), 1u);
+    EXPECT_TRUE(reservations->is_reserved(address_family::ipv4, port + 1));
 
     const auto claim = allocate(client(2), [&](auto& b) { (void)token->encode(b); });
     ASSERT_TRUE(claim.success()) << claim.error();
     EXPECT_EQ(claim.get<stun::xor_relayed_address>()->address.port, port + 1);
-    EXPECT_EQ(io.opened.size(), 2u); // the reserved socket, not a new one
+    ASSERT_EQ(io.opened.size(), 3u);
+    EXPECT_EQ(io.opened[2].port, port + 1);
+    EXPECT_TRUE(io.opened[2].reserved);
+    EXPECT_FALSE(reservations->is_reserved(address_family::ipv4, port + 1));
     // A token works once.
     EXPECT_EQ(allocate(client(3), [&](auto& b) { (void)token->encode(b); }).error(),
               status::insufficient_capacity);
+}
+
+TEST_F(EngineAllocate, ReservationIsClaimedOnAnotherWorker) {
+    const auto r = allocate(client(1), [](auto& b) { (void)stun::even_port{true}.encode(b); });
+    ASSERT_TRUE(r.success()) << r.error();
+    const auto token = r.get<stun::reservation_token>();
+    ASSERT_TRUE(token);
+    const std::uint16_t port = r.get<stun::xor_relayed_address>()->address.port;
+
+    fake_io other_io;
+    other_io.reservations = reservations;
+    other_io.next_port = 60000;
+    const auto other = make_worker_engine(other_io);
+    const auto msg = build(
+        stun::method::allocate, stun::message_class::request, new_txn(),
+        [&](stun::message_builder& b) {
+            (void)stun::requested_transport{}.encode(b);
+            (void)token->encode(b);
+        },
+        true); // the nonce is stateless: the other worker accepts it
+    other->on_client_message(msg, client(2), now());
+    ASSERT_EQ(other_io.to_client.size(), 1u);
+    const reply claim(other_io.to_client.back().data);
+    ASSERT_TRUE(claim.success()) << claim.error();
+    EXPECT_EQ(claim.get<stun::xor_relayed_address>()->address.port, port + 1);
+    ASSERT_EQ(other_io.opened.size(), 1u);
+    EXPECT_TRUE(other_io.opened[0].reserved);
+    EXPECT_EQ(other->allocation_count(), 1u);
+    // Claimed: not on this worker either.
+    EXPECT_EQ(allocate(client(3), [&](auto& b) { (void)token->encode(b); }).error(),
+              status::insufficient_capacity);
+}
+
+TEST_F(EngineAllocate, AllocatorSkipsReservedPorts) {
+    ASSERT_TRUE(reservations->reserve({9, 9, 9, 9, 9, 9, 9, 9}, address_family::ipv4, 50000,
+                                      now().mono + std::chrono::seconds(30)));
+    const auto r = allocate(client(1));
+    ASSERT_TRUE(r.success()) << r.error();
+    EXPECT_EQ(r.get<stun::xor_relayed_address>()->address.port, 50002);
 }
 
 TEST_F(EngineAllocate, ReservationExpires) {
     const auto r = allocate(client(1), [](auto& b) { (void)stun::even_port{true}.encode(b); });
     const auto token = r.get<stun::reservation_token>();
     ASSERT_TRUE(token);
-    const relay_id reserved = io.next_id - 1;
+    const std::uint16_t port = r.get<stun::xor_relayed_address>()->address.port;
     tick_through(std::chrono::seconds(29));
-    EXPECT_TRUE(io.open_relays.contains(reserved));
+    EXPECT_TRUE(reservations->is_reserved(address_family::ipv4, port + 1));
     tick_through(std::chrono::seconds(2));
-    EXPECT_FALSE(io.open_relays.contains(reserved));
+    EXPECT_FALSE(reservations->is_reserved(address_family::ipv4, port + 1));
+    EXPECT_EQ(reservations->size(), 0u);
     EXPECT_EQ(allocate(client(2), [&](auto& b) { (void)token->encode(b); }).error(),
               status::insufficient_capacity);
+}
+
+TEST_F(EngineAllocate, ClaimOfAPortTakenMeanwhileIs508) {
+    const auto r = allocate(client(1), [](auto& b) { (void)stun::even_port{true}.encode(b); });
+    const auto token = r.get<stun::reservation_token>();
+    ASSERT_TRUE(token);
+    io.taken_ports.insert(r.get<stun::xor_relayed_address>()->address.port + 1);
+    EXPECT_EQ(allocate(client(2), [&](auto& b) { (void)token->encode(b); }).error(),
+              status::insufficient_capacity);
+    EXPECT_EQ(quotas->count("alice"), 1u); // the claimer's quota was given back
 }
 
 TEST_F(EngineAllocate, ReservationRetriesWhenTheNextPortIsTaken) {
@@ -171,6 +227,17 @@ TEST_F(EngineAllocate, ReservationRetriesWhenTheNextPortIsTaken) {
     ASSERT_TRUE(r.success());
     EXPECT_EQ(r.get<stun::xor_relayed_address>()->address.port, 50002);
     EXPECT_FALSE(io.open_relays.contains(1)); // the first try was closed
+}
+
+TEST_F(EngineAllocate, ReservationRetriesWhenTheNextPortIsReservedAlready) {
+    // 50001 is unbound (held by another worker's reservation), but not free to reserve again.
+    ASSERT_TRUE(reservations->reserve({9, 9, 9, 9, 9, 9, 9, 9}, address_family::ipv4, 50001,
+                                      now().mono + std::chrono::seconds(30)));
+    const auto r = allocate(client(1), [](auto& b) { (void)stun::even_port{true}.encode(b); });
+    ASSERT_TRUE(r.success());
+    EXPECT_EQ(r.get<stun::xor_relayed_address>()->address.port, 50002);
+    EXPECT_EQ(io.open_relays.size(), 1u);
+    EXPECT_EQ(reservations->size(), 2u);
 }
 
 TEST_F(EngineAllocate, UnknownReservationTokenIs508) {

@@ -23,6 +23,7 @@
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/peer_policy.hpp"
 #include "icegate/turn/quota_table.hpp"
+#include "icegate/turn/reservation_table.hpp"
 
 namespace icegate::turn::test {
 
@@ -60,9 +61,12 @@ public:
                                                   : std::errc::address_family_not_supported);
         }
         std::uint16_t port = req.port;
-        if (port == 0) {
+        while (port == 0) { // like worker_io: never a reserved port
             port = next_port;
             next_port = static_cast<std::uint16_t>(next_port + 2);
+            if (reservations && reservations->is_reserved(req.family, port)) {
+                port = 0;
+            }
         }
         if (taken_ports.contains(port)) {
             return std::make_error_code(std::errc::address_in_use);
@@ -96,6 +100,7 @@ public:
     std::set<relay_id> open_relays;
     std::set<std::uint16_t> taken_ports;
     std::map<relay_id, std::uint16_t> ports;
+    std::shared_ptr<const reservation_table> reservations; // the allocator skips these
     bool exhausted = false;
     bool v6_available = true;
     relay_id next_id = 1;
@@ -153,12 +158,19 @@ protected:
         policy = std::make_shared<peer_policy>(std::vector<prefix>{}, std::vector<prefix>{},
                                                std::vector<transport_address>{});
         quotas = std::make_shared<quota_table>();
-        eng = std::make_unique<engine>(settings, auth, policy, quotas, io,
-                                       [this](std::span<std::uint8_t> out) {
-                                           for (auto& b : out) {
-                                               b = static_cast<std::uint8_t>(++random_state);
-                                           }
-                                       });
+        reservations = std::make_shared<reservation_table>();
+        io.reservations = reservations;
+        eng = make_worker_engine(io);
+    }
+
+    // An engine on another worker: its own io, the same auth, quotas and reservations.
+    std::unique_ptr<engine> make_worker_engine(fake_io& worker_io) {
+        return std::make_unique<engine>(settings, auth, policy, quotas, reservations, worker_io,
+                                        [this](std::span<std::uint8_t> out) {
+                                            for (auto& b : out) {
+                                                b = static_cast<std::uint8_t>(++random_state);
+                                            }
+                                        });
     }
 
     clock_reading now() const {
@@ -341,6 +353,7 @@ protected:
     std::shared_ptr<const authenticator> auth;
     std::shared_ptr<const peer_policy> policy;
     std::shared_ptr<quota_table> quotas;
+    std::shared_ptr<reservation_table> reservations;
     std::unique_ptr<engine> eng;
     std::chrono::seconds elapsed{1000};
     std::string nonce;

@@ -1,0 +1,59 @@
+// reservation_table: EVEN-PORT R-bit reservations (RFC 8656 section 7.2) shared by every worker's
+// TURN engine, so a RESERVATION-TOKEN can be claimed from any worker. Thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "icegate/stun/transport_address.hpp"
+
+namespace icegate::turn {
+
+class reservation_table {
+public:
+    using token = std::array<std::uint8_t, 8>;
+    using time_point = std::chrono::steady_clock::time_point; // process-wide: any worker's clock
+
+    struct reserved_port {
+        stun::address_family family = stun::address_family::ipv4;
+        std::uint16_t port = 0;
+    };
+
+    reservation_table() = default;
+    reservation_table(const reservation_table&) = delete;
+    reservation_table& operator=(const reservation_table&) = delete;
+
+    // Keeps `port` for `t` until `expiry`. False: the token or the port is already reserved.
+    [[nodiscard]] bool reserve(const token& t, stun::address_family family, std::uint16_t port,
+                               time_point expiry);
+    // Takes the reservation of `t` away: its port is free for the claimer to bind. Unknown,
+    // already claimed or expired (at `now`): nullopt.
+    std::optional<reserved_port> claim(const token& t, time_point now);
+    // Drops every reservation due at `now`: their ports stop being reserved.
+    void expire(time_point now);
+    // Lock-free; the port allocators of all workers skip reserved ports.
+    bool is_reserved(stun::address_family family, std::uint16_t port) const noexcept;
+    std::size_t size() const;
+
+private:
+    struct record {
+        reserved_port where;
+        time_point expiry;
+    };
+    static constexpr std::size_t words_per_family = 65536 / 64;
+
+    std::atomic<std::uint64_t>& word(stun::address_family f, std::uint16_t port) noexcept;
+    void set_bit(const reserved_port& p, bool on) noexcept;
+
+    mutable std::mutex mutex_;
+    std::unordered_map<std::uint64_t, record> by_token_;
+    std::array<std::atomic<std::uint64_t>, 2 * words_per_family> bits_{}; // IPv4 ports, then IPv6
+};
+
+} // namespace icegate::turn
