@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "temp_dir.hpp"
+#include "test_util.hpp"
 #include <stdlib.h>
 
 #include "admin_args.hpp"
@@ -37,15 +37,7 @@ unsigned mode_of(const fs::path& p) {
     return st.st_mode & 07777;
 }
 
-std::string hex(const std::uint8_t* data, std::size_t n) {
-    static constexpr const char* digits = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 0xf];
-    }
-    return out;
-}
+using test::hex;
 
 // The config that names `users` as its users_file, parsed as the service would.
 std::shared_ptr<const config> config_with(const temp_dir& dir, const std::string& realm,

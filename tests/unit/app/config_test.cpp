@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "temp_dir.hpp"
+#include "test_util.hpp"
 #include <stdlib.h>
 
 namespace icegate::app {
@@ -67,15 +67,7 @@ constexpr const char* bob_md5 = "598667fe3d6c8de496a51c683b75a316";
 
 using test::temp_dir;
 
-std::string hex(const std::uint8_t* data, std::size_t n) {
-    static constexpr const char* digits = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 0xf];
-    }
-    return out;
-}
+using test::hex;
 
 std::string error_of(const std::string& yaml, const fs::path& file) {
     try {

@@ -42,6 +42,21 @@ struct range_case {
     const char* above; // one after `last` ("" when there is none)
 };
 
+// Both ends of every range are refused by default, and the addresses just outside permitted.
+template <std::size_t N>
+void expect_denied_edge_to_edge(const range_case (&cases)[N]) {
+    for (const auto& c : cases) {
+        EXPECT_FALSE(defaults().permits(ip(c.first))) << c.first;
+        EXPECT_FALSE(defaults().permits(ip(c.last))) << c.last;
+        if (*c.below != '\0') {
+            EXPECT_TRUE(defaults().permits(ip(c.below))) << c.below;
+        }
+        if (*c.above != '\0') {
+            EXPECT_TRUE(defaults().permits(ip(c.above))) << c.above;
+        }
+    }
+}
+
 TEST(PeerPolicy, DefaultIpv4RangesAreDeniedEdgeToEdge) {
     const range_case cases[] = {
         {"0.0.0.0", "0.255.255.255", "", "1.0.0.0"},
@@ -56,16 +71,7 @@ TEST(PeerPolicy, DefaultIpv4RangesAreDeniedEdgeToEdge) {
         {"224.0.0.0", "239.255.255.255", "223.255.255.255", ""},
         {"240.0.0.0", "255.255.255.255", "", ""},
     };
-    for (const auto& c : cases) {
-        EXPECT_FALSE(defaults().permits(ip(c.first))) << c.first;
-        EXPECT_FALSE(defaults().permits(ip(c.last))) << c.last;
-        if (*c.below != '\0') {
-            EXPECT_TRUE(defaults().permits(ip(c.below))) << c.below;
-        }
-        if (*c.above != '\0') {
-            EXPECT_TRUE(defaults().permits(ip(c.above))) << c.above;
-        }
-    }
+    expect_denied_edge_to_edge(cases);
 }
 
 TEST(PeerPolicy, DefaultIpv6RangesAreDeniedEdgeToEdge) {
@@ -79,16 +85,7 @@ TEST(PeerPolicy, DefaultIpv6RangesAreDeniedEdgeToEdge) {
         {"fec0::", "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "", ""},
         {"ff00::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "", ""},
     };
-    for (const auto& c : cases) {
-        EXPECT_FALSE(defaults().permits(ip(c.first))) << c.first;
-        EXPECT_FALSE(defaults().permits(ip(c.last))) << c.last;
-        if (*c.below != '\0') {
-            EXPECT_TRUE(defaults().permits(ip(c.below))) << c.below;
-        }
-        if (*c.above != '\0') {
-            EXPECT_TRUE(defaults().permits(ip(c.above))) << c.above;
-        }
-    }
+    expect_denied_edge_to_edge(cases);
 }
 
 TEST(PeerPolicy, PublicAddressesArePermitted) {

@@ -1,8 +1,11 @@
-// A temporary folder for a test, removed with everything in it when the test ends.
+// Helpers of the app tests: a temporary folder removed with everything in it when the test
+// ends, and lowercase hex of bytes.
 #pragma once
 
 #include <stdlib.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -35,5 +38,15 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+inline std::string hex(const std::uint8_t* data, std::size_t n) {
+    static constexpr const char* digits = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) {
+        out += digits[data[i] >> 4];
+        out += digits[data[i] & 0xf];
+    }
+    return out;
+}
 
 } // namespace icegate::test
