@@ -35,6 +35,9 @@ constexpr std::size_t max_unauthenticated_growth = 160;
 class fuzz_io : public turn::io_port {
 public:
     result<turn::relay_binding> open_relay(const turn::relay_request& req) noexcept override {
+        if (req.adopt >= 0 && held.erase(static_cast<std::uint16_t>(req.adopt)) != 1) {
+            __builtin_trap(); // adopted a socket that was not held
+        }
         if (open.size() >= 64) {
             return std::make_error_code(std::errc::resource_unavailable_try_again);
         }
@@ -51,6 +54,17 @@ public:
             __builtin_trap(); // closed twice, or never opened
         }
     }
+    result<std::int64_t> hold_port(stun::address_family, std::uint16_t port) noexcept override {
+        if (!held.insert(port).second) {
+            __builtin_trap(); // a port held twice
+        }
+        return std::int64_t{port};
+    }
+    void release_port(std::int64_t handle) noexcept override {
+        if (held.erase(static_cast<std::uint16_t>(handle)) != 1) {
+            __builtin_trap(); // released twice, or never held
+        }
+    }
     void send_to_peer(turn::relay_id id, const transport_address&,
                       std::span<const std::uint8_t>) noexcept override {
         if (!open.contains(id)) {
@@ -64,6 +78,7 @@ public:
     }
 
     std::set<turn::relay_id> open;
+    std::set<std::uint16_t> held;
     std::vector<std::uint8_t> last;
     std::size_t sent = 0;
     turn::relay_id next_id = 1;

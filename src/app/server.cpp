@@ -213,6 +213,10 @@ void server::stop() {
         slot.w->stop();
         slot.w->join();
     }
+    // Reserved ports no one claimed: their held sockets go with the workers.
+    for (const auto handle : reservations_->drain()) {
+        slots_.front().io->release_port(handle);
+    }
 }
 
 } // namespace icegate::app

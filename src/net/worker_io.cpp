@@ -2,6 +2,7 @@
 #include "icegate/net/worker_io.hpp"
 
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -79,6 +80,9 @@ bool worker_io::port_allowed(const turn::relay_request& req) const noexcept {
 }
 
 result<turn::relay_binding> worker_io::open_relay(const turn::relay_request& req) noexcept {
+    if (req.adopt >= 0) {
+        return adopt_relay(req);
+    }
     const bool v6 = req.family == stun::address_family::ipv6;
     const auto& addr = v6 ? settings_.address_v6 : settings_.address_v4;
     if (!addr) {
@@ -109,17 +113,77 @@ result<turn::relay_binding> worker_io::open_relay(const turn::relay_request& req
         if (ec) {
             continue; // taken: try the next port of the slice
         }
-        s.non_blocking(true, ec);
-        if (req.dont_fragment) {
-            set_dont_fragment(s, v6);
-        }
-        const auto id = next_relay_++;
-        auto relay = std::make_unique<relay_socket>(*this, id, std::move(s));
-        relay->start();
-        relays_.emplace(id, std::move(relay));
-        return turn::relay_binding{id, to_transport_address(*addr, *port)};
+        return start_relay(std::move(s), req, *addr, *port);
     }
     return std::make_error_code(std::errc::address_in_use);
+}
+
+result<turn::relay_binding> worker_io::start_relay(boost::asio::ip::udp::socket s,
+                                                   const turn::relay_request& req,
+                                                   const boost::asio::ip::address& addr,
+                                                   std::uint16_t port) noexcept {
+    boost::system::error_code ec;
+    s.non_blocking(true, ec);
+    if (req.dont_fragment) {
+        set_dont_fragment(s, addr.is_v6());
+    }
+    const auto id = next_relay_++;
+    auto relay = std::make_unique<relay_socket>(*this, id, std::move(s));
+    relay->start();
+    relays_.emplace(id, std::move(relay));
+    return turn::relay_binding{id, to_transport_address(addr, port)};
+}
+
+// A claimed reservation: the socket another (or this) worker bound at reservation time.
+result<turn::relay_binding> worker_io::adopt_relay(const turn::relay_request& req) noexcept {
+    const int fd = static_cast<int>(req.adopt);
+    const bool v6 = req.family == stun::address_family::ipv6;
+    const auto& addr = v6 ? settings_.address_v6 : settings_.address_v4;
+    boost::system::error_code ec;
+    boost::asio::ip::udp::socket s(io_);
+    if (addr && port_allowed(req)) {
+        s.assign(v6 ? boost::asio::ip::udp::v6() : boost::asio::ip::udp::v4(), fd, ec);
+    } else {
+        ec = boost::asio::error::invalid_argument;
+    }
+    if (ec) {
+        ::close(fd);
+        return std::make_error_code(std::errc::bad_file_descriptor);
+    }
+    return start_relay(std::move(s), req, *addr, req.port);
+}
+
+result<std::int64_t> worker_io::hold_port(stun::address_family family,
+                                          std::uint16_t port) noexcept {
+    const bool v6 = family == stun::address_family::ipv6;
+    const auto& addr = v6 ? settings_.address_v6 : settings_.address_v4;
+    if (!addr) {
+        return std::make_error_code(std::errc::address_family_not_supported);
+    }
+    if (port < settings_.first_port || port > settings_.last_port) {
+        return std::make_error_code(std::errc::address_in_use);
+    }
+    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return std::make_error_code(std::errc::too_many_files_open);
+    }
+    const int on = 1;
+    if (v6) {
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    }
+    sockaddr_storage ss{};
+    const socklen_t len = to_sockaddr(to_transport_address(*addr, port), ss);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0) {
+        ::close(fd);
+        return std::make_error_code(std::errc::address_in_use);
+    }
+    return std::int64_t{fd};
+}
+
+void worker_io::release_port(std::int64_t handle) noexcept {
+    if (handle >= 0) {
+        ::close(static_cast<int>(handle));
+    }
 }
 
 void worker_io::close_relay(turn::relay_id id) noexcept {

@@ -122,20 +122,21 @@ allocate_plan plan_allocate(const engine_settings& s, const stun::message_view& 
     return p;
 }
 
-// Makes sure `port` can be bound (binds it and lets go), then records it in the shared table
-// under a fresh token: from then on no worker's allocator hands it out.
+// Binds `port` and keeps the socket (io_port::hold_port), recorded in the shared table under a
+// fresh token: the port stays ours until claimed (on any worker) or expired.
 std::optional<token_bytes> reserve_port(engine::impl& e, const allocate_plan& p, std::uint16_t port,
                                         mono_time now) {
-    const auto probe = e.io.open_relay({p.family, port, false, p.dont_fragment});
-    if (!probe) {
+    const auto held = e.io.hold_port(p.family, port);
+    if (!held) {
         return std::nullopt;
     }
     token_bytes t{};
     e.random(t);
-    const bool ok =
-        e.reservations->reserve(t, p.family, port, now + e.settings.reservation_lifetime);
-    e.io.close_relay(probe->id); // after reserve(): the port is never free and unreserved
-    return ok ? std::optional(t) : std::nullopt;
+    if (!e.reservations->reserve(t, p.family, port, *held, now + e.settings.reservation_lifetime)) {
+        e.io.release_port(*held);
+        return std::nullopt;
+    }
+    return t;
 }
 
 // EVEN-PORT with R (section 7.2): an even port for now, the next one kept under a token.
@@ -166,10 +167,15 @@ opened_relays open_reserved_pair(engine::impl& e, const allocate_plan& p, mono_t
 // RESERVATION-TOKEN (section 7.2), from any worker: unknown, claimed or expired → 508.
 opened_relays claim_reservation(engine::impl& e, const allocate_plan& p, mono_time now) {
     opened_relays out;
-    const auto where = e.reservations->claim(*p.token, now);
-    const auto relay =
-        where ? e.io.open_relay({where->family, where->port, false, p.dont_fragment, true})
-              : result<relay_binding>(std::make_error_code(std::errc::address_in_use));
+    std::int64_t stale = -1;
+    const auto where = e.reservations->claim(*p.token, now, &stale);
+    if (stale >= 0) {
+        e.io.release_port(stale);
+    }
+    const auto relay = where
+                           ? e.io.open_relay({where->family, where->port, false, p.dont_fragment,
+                                              true, where->handle})
+                           : result<relay_binding>(std::make_error_code(std::errc::address_in_use));
     if (!relay) {
         out.error = status::insufficient_capacity;
         return out;

@@ -251,7 +251,9 @@ void engine::on_tick(const clock_reading& now) noexcept {
     impl_->wheel.advance(wheel_seconds(now.mono),
                          [this, &now](const timer_entry& t) { impl_->on_timer(t, now.mono); });
     // Every worker ticks the shared table: whichever comes first frees the due ports.
-    impl_->reservations->expire(now.mono);
+    for (const auto handle : impl_->reservations->expire(now.mono)) {
+        impl_->io.release_port(handle);
+    }
 }
 
 void engine::close_all() noexcept {

@@ -38,12 +38,12 @@ void reservation_table::set_bit(const reserved_port& p, bool on) noexcept {
 }
 
 bool reservation_table::reserve(const token& t, stun::address_family family, std::uint16_t port,
-                                time_point expiry) {
+                                std::int64_t handle, time_point expiry) {
     const std::scoped_lock lock(mutex_);
     if (is_reserved(family, port)) {
         return false;
     }
-    const reserved_port where{family, port};
+    const reserved_port where{family, port, handle};
     if (!by_token_.emplace(key_of(t), record{where, expiry}).second) {
         return false;
     }
@@ -51,8 +51,8 @@ bool reservation_table::reserve(const token& t, stun::address_family family, std
     return true;
 }
 
-std::optional<reservation_table::reserved_port> reservation_table::claim(const token& t,
-                                                                         time_point now) {
+std::optional<reservation_table::reserved_port>
+reservation_table::claim(const token& t, time_point now, std::int64_t* stale) {
     const std::scoped_lock lock(mutex_);
     const auto it = by_token_.find(key_of(t));
     if (it == by_token_.end()) {
@@ -62,21 +62,31 @@ std::optional<reservation_table::reserved_port> reservation_table::claim(const t
     by_token_.erase(it);
     set_bit(r.where, false);
     if (r.expiry <= now) {
+        if (stale != nullptr) {
+            *stale = r.where.handle;
+        }
         return std::nullopt;
     }
     return r.where;
 }
 
-void reservation_table::expire(time_point now) {
+std::vector<std::int64_t> reservation_table::expire(time_point now) {
+    std::vector<std::int64_t> handles;
     const std::scoped_lock lock(mutex_);
     for (auto it = by_token_.begin(); it != by_token_.end();) {
         if (it->second.expiry <= now) {
             set_bit(it->second.where, false);
+            handles.push_back(it->second.where.handle);
             it = by_token_.erase(it);
         } else {
             ++it;
         }
     }
+    return handles;
+}
+
+std::vector<std::int64_t> reservation_table::drain() {
+    return expire(time_point::max());
 }
 
 bool reservation_table::is_reserved(stun::address_family family,

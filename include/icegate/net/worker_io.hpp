@@ -12,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
 
 #include "icegate/turn/io_port.hpp"
 #include "icegate/turn/reservation_table.hpp"
@@ -54,6 +55,10 @@ public:
     // turn::io_port
     result<turn::relay_binding> open_relay(const turn::relay_request& req) noexcept override;
     void close_relay(turn::relay_id id) noexcept override;
+    // The handle is a bare socket descriptor: any worker may adopt or close it.
+    result<std::int64_t> hold_port(stun::address_family family,
+                                   std::uint16_t port) noexcept override;
+    void release_port(std::int64_t handle) noexcept override;
     void send_to_peer(turn::relay_id id, const stun::transport_address& peer,
                       std::span<const std::uint8_t> bytes) noexcept override;
     void send_to_client(const turn::client_ref& to,
@@ -72,6 +77,11 @@ private:
     // The next candidate of the slice for a port-0 request: even if asked, not reserved.
     std::optional<std::uint16_t> next_port(stun::address_family family, bool even) noexcept;
     bool port_allowed(const turn::relay_request& req) const noexcept;
+    result<turn::relay_binding> adopt_relay(const turn::relay_request& req) noexcept;
+    result<turn::relay_binding> start_relay(boost::asio::ip::udp::socket s,
+                                            const turn::relay_request& req,
+                                            const boost::asio::ip::address& addr,
+                                            std::uint16_t port) noexcept;
 
     boost::asio::io_context& io_;
     relay_settings settings_;

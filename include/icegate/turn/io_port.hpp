@@ -34,6 +34,10 @@ struct relay_request {
     // With an exact port: a claimed reservation, which may lie in another worker's slice (but
     // never outside the relay range).
     bool reserved = false;
+    // A claimed reservation's held socket (hold_port()): the relay adopts it instead of
+    // binding anew, so the port is never free between reservation and claim. Consumed even
+    // when opening fails.
+    std::int64_t adopt = -1;
 };
 
 struct relay_binding {
@@ -49,6 +53,12 @@ public:
     // port the shared reservation_table holds.
     virtual result<relay_binding> open_relay(const relay_request& req) noexcept = 0;
     virtual void close_relay(relay_id id) noexcept = 0;
+    // Binds a socket to exactly `port` of this worker's slice and keeps it, unregistered with
+    // any event loop, so any worker can adopt it (relay_request::adopt) or let it go
+    // (release_port()). Returns its handle. EVEN-PORT's reserved neighbour port lives here.
+    virtual result<std::int64_t> hold_port(stun::address_family family,
+                                           std::uint16_t port) noexcept = 0;
+    virtual void release_port(std::int64_t handle) noexcept = 0;
     virtual void send_to_peer(relay_id id, const stun::transport_address& peer,
                               std::span<const std::uint8_t> bytes) noexcept = 0;
     // Over TCP/TLS `bytes` is one whole frame; ChannelData there must already be padded.

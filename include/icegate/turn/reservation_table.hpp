@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "icegate/stun/transport_address.hpp"
 
@@ -23,20 +24,25 @@ public:
     struct reserved_port {
         stun::address_family family = stun::address_family::ipv4;
         std::uint16_t port = 0;
+        std::int64_t handle = -1; // the held socket (io_port::hold_port)
     };
 
     reservation_table() = default;
     reservation_table(const reservation_table&) = delete;
     reservation_table& operator=(const reservation_table&) = delete;
 
-    // Keeps `port` for `t` until `expiry`. False: the token or the port is already reserved.
+    // Keeps `port` (held as `handle`) for `t` until `expiry`. False: the token or the port is
+    // already reserved (the caller still owns `handle`).
     [[nodiscard]] bool reserve(const token& t, stun::address_family family, std::uint16_t port,
-                               time_point expiry);
-    // Takes the reservation of `t` away: its port is free for the claimer to bind. Unknown,
-    // already claimed or expired (at `now`): nullopt.
-    std::optional<reserved_port> claim(const token& t, time_point now);
-    // Drops every reservation due at `now`: their ports stop being reserved.
-    void expire(time_point now);
+                               std::int64_t handle, time_point expiry);
+    // Takes the reservation of `t` away, handing its held socket to the claimer. Unknown or
+    // already claimed: nullopt. Expired (at `now`): nullopt, and `*stale` gets the handle to
+    // release.
+    std::optional<reserved_port> claim(const token& t, time_point now, std::int64_t* stale);
+    // Drops every reservation due at `now`; returns their handles for the caller to release.
+    std::vector<std::int64_t> expire(time_point now);
+    // Drops every reservation (shutdown); returns their handles.
+    std::vector<std::int64_t> drain();
     // Lock-free; the port allocators of all workers skip reserved ports.
     bool is_reserved(stun::address_family family, std::uint16_t port) const noexcept;
     std::size_t size() const;

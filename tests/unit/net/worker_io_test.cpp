@@ -63,8 +63,8 @@ struct WorkerIoPorts : ::testing::Test {
 
 TEST_F(WorkerIoPorts, AllocatorSkipsReservedPorts) {
     const auto expiry = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    ASSERT_TRUE(table->reserve({1}, address_family::ipv4, base + 1, expiry));
-    ASSERT_TRUE(table->reserve({2}, address_family::ipv4, base + 2, expiry));
+    ASSERT_TRUE(table->reserve({1}, address_family::ipv4, base + 1, -1, expiry));
+    ASSERT_TRUE(table->reserve({2}, address_family::ipv4, base + 2, -1, expiry));
     std::set<std::uint16_t> got;
     for (int i = 0; i < 2; ++i) {
         const auto b = io->open_relay({address_family::ipv4, 0, false, false});
@@ -89,4 +89,40 @@ TEST_F(WorkerIoPorts, ExactPortOutsideTheSliceOnlyForAClaimedReservation) {
 }
 
 } // namespace
+TEST_F(WorkerIoPorts, HeldPortStaysBoundUntilAdoptedByAnotherWorker) {
+    const auto port = static_cast<std::uint16_t>(base + 1);
+    const auto held = io->hold_port(address_family::ipv4, port);
+    ASSERT_TRUE(held) << held.error().message();
+    // Nothing else can bind it while it is held, not even this worker's own allocator.
+    EXPECT_FALSE(io->open_relay({address_family::ipv4, port, false, false, true}));
+    // Another worker (its own io_context and slice) adopts the socket as a relay.
+    relay_settings r;
+    r.address_v4 = loopback;
+    r.first_port = static_cast<std::uint16_t>(base + 4);
+    r.last_port = static_cast<std::uint16_t>(base + 7);
+    r.range_first = base;
+    r.range_last = static_cast<std::uint16_t>(base + 7);
+    boost::asio::io_context other_ctx;
+    worker_io other(other_ctx, r, table);
+    const auto b = other.open_relay({address_family::ipv4, port, false, false, true, *held});
+    ASSERT_TRUE(b) << b.error().message();
+    EXPECT_EQ(b->address.port, port);
+    EXPECT_EQ(other.relay_count(), 1u);
+    other.close_relay(b->id);
+    // Closed: the port is free again.
+    const auto again = io->open_relay({address_family::ipv4, port, false, false, true});
+    EXPECT_TRUE(again) << again.error().message();
+}
+
+TEST_F(WorkerIoPorts, HoldingOutsideTheSliceOrTwiceFails) {
+    EXPECT_FALSE(io->hold_port(address_family::ipv4, static_cast<std::uint16_t>(base + 5)));
+    const auto held = io->hold_port(address_family::ipv4, base);
+    ASSERT_TRUE(held);
+    EXPECT_FALSE(io->hold_port(address_family::ipv4, base));
+    io->release_port(*held);
+    const auto again = io->hold_port(address_family::ipv4, base);
+    ASSERT_TRUE(again);
+    io->release_port(*again);
+}
+
 } // namespace icegate::net

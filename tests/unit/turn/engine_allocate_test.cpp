@@ -137,21 +137,22 @@ TEST_F(EngineAllocate, EvenPortReservationIsClaimedWithItsToken) {
     ASSERT_TRUE(r.success()) << r.error();
     const auto token = r.get<stun::reservation_token>();
     ASSERT_TRUE(token);
-    ASSERT_EQ(io.opened.size(), 2u);
+    ASSERT_EQ(io.opened.size(), 1u);
     EXPECT_TRUE(io.opened[0].even_port);
     const std::uint16_t port = r.get<stun::xor_relayed_address>()->address.port;
     EXPECT_EQ(port % 2, 0);
-    // port + 1 was bound to check it is free, then let go: the shared table keeps it.
-    EXPECT_EQ(io.opened[1].port, port + 1);
+    // port + 1 is held (bound, not a relay yet) and recorded in the shared table.
+    EXPECT_TRUE(io.taken_ports.contains(port + 1));
     EXPECT_EQ(io.open_relays.size(), 1u);
     EXPECT_TRUE(reservations->is_reserved(address_family::ipv4, port + 1));
 
     const auto claim = allocate(client(2), [&](auto& b) { (void)token->encode(b); });
     ASSERT_TRUE(claim.success()) << claim.error();
     EXPECT_EQ(claim.get<stun::xor_relayed_address>()->address.port, port + 1);
-    ASSERT_EQ(io.opened.size(), 3u);
-    EXPECT_EQ(io.opened[2].port, port + 1);
-    EXPECT_TRUE(io.opened[2].reserved);
+    ASSERT_EQ(io.opened.size(), 2u);
+    EXPECT_EQ(io.opened[1].port, port + 1);
+    EXPECT_EQ(io.opened[1].adopt, port + 1);
+    EXPECT_TRUE(io.opened[1].reserved);
     EXPECT_FALSE(reservations->is_reserved(address_family::ipv4, port + 1));
     // A token works once.
     EXPECT_EQ(allocate(client(3), [&](auto& b) { (void)token->encode(b); }).error(),
@@ -190,7 +191,7 @@ TEST_F(EngineAllocate, ReservationIsClaimedOnAnotherWorker) {
 }
 
 TEST_F(EngineAllocate, AllocatorSkipsReservedPorts) {
-    ASSERT_TRUE(reservations->reserve({9, 9, 9, 9, 9, 9, 9, 9}, address_family::ipv4, 50000,
+    ASSERT_TRUE(reservations->reserve({9, 9, 9, 9, 9, 9, 9, 9}, address_family::ipv4, 50000, -1,
                                       now().mono + std::chrono::seconds(30)));
     const auto r = allocate(client(1));
     ASSERT_TRUE(r.success()) << r.error();
@@ -207,15 +208,29 @@ TEST_F(EngineAllocate, ReservationExpires) {
     tick_through(std::chrono::seconds(2));
     EXPECT_FALSE(reservations->is_reserved(address_family::ipv4, port + 1));
     EXPECT_EQ(reservations->size(), 0u);
+    EXPECT_EQ(io.released, std::vector<std::int64_t>{port + 1}); // the held socket let go
+    EXPECT_FALSE(io.taken_ports.contains(port + 1));
     EXPECT_EQ(allocate(client(2), [&](auto& b) { (void)token->encode(b); }).error(),
               status::insufficient_capacity);
 }
 
-TEST_F(EngineAllocate, ClaimOfAPortTakenMeanwhileIs508) {
+TEST_F(EngineAllocate, ReservedPortStaysBoundUntilClaimed) {
     const auto r = allocate(client(1), [](auto& b) { (void)stun::even_port{true}.encode(b); });
     const auto token = r.get<stun::reservation_token>();
     ASSERT_TRUE(token);
-    io.taken_ports.insert(r.get<stun::xor_relayed_address>()->address.port + 1);
+    const std::uint16_t next = r.get<stun::xor_relayed_address>()->address.port + 1;
+    EXPECT_TRUE(io.taken_ports.contains(next)); // held, so nothing else on the host can take it
+    const auto c = allocate(client(2), [&](auto& b) { (void)token->encode(b); });
+    ASSERT_TRUE(c.success()) << c.error();
+    EXPECT_EQ(io.opened.back().adopt, next); // the held socket became the relay
+    EXPECT_TRUE(io.released.empty());
+}
+
+TEST_F(EngineAllocate, ClaimThatCannotAdoptIs508) {
+    const auto r = allocate(client(1), [](auto& b) { (void)stun::even_port{true}.encode(b); });
+    const auto token = r.get<stun::reservation_token>();
+    ASSERT_TRUE(token);
+    io.fail_adopt = true;
     EXPECT_EQ(allocate(client(2), [&](auto& b) { (void)token->encode(b); }).error(),
               status::insufficient_capacity);
     EXPECT_EQ(quotas->count("alice"), 1u); // the claimer's quota was given back
@@ -231,7 +246,7 @@ TEST_F(EngineAllocate, ReservationRetriesWhenTheNextPortIsTaken) {
 
 TEST_F(EngineAllocate, ReservationRetriesWhenTheNextPortIsReservedAlready) {
     // 50001 is unbound (held by another worker's reservation), but not free to reserve again.
-    ASSERT_TRUE(reservations->reserve({9, 9, 9, 9, 9, 9, 9, 9}, address_family::ipv4, 50001,
+    ASSERT_TRUE(reservations->reserve({9, 9, 9, 9, 9, 9, 9, 9}, address_family::ipv4, 50001, -1,
                                       now().mono + std::chrono::seconds(30)));
     const auto r = allocate(client(1), [](auto& b) { (void)stun::even_port{true}.encode(b); });
     ASSERT_TRUE(r.success());

@@ -60,6 +60,12 @@ public:
             return std::make_error_code(exhausted ? std::errc::resource_unavailable_try_again
                                                   : std::errc::address_family_not_supported);
         }
+        if (req.adopt >= 0) { // the held socket becomes the relay (consumed even on failure)
+            taken_ports.erase(static_cast<std::uint16_t>(req.adopt));
+            if (fail_adopt) {
+                return std::make_error_code(std::errc::bad_file_descriptor);
+            }
+        }
         std::uint16_t port = req.port;
         while (port == 0) { // like worker_io: never a reserved port
             port = next_port;
@@ -84,6 +90,18 @@ public:
         open_relays.erase(id);
         taken_ports.erase(ports[id]);
     }
+    // Held ports: the handle is the port number.
+    result<std::int64_t> hold_port(stun::address_family, std::uint16_t port) noexcept override {
+        if (taken_ports.contains(port)) {
+            return std::make_error_code(std::errc::address_in_use);
+        }
+        taken_ports.insert(port);
+        return std::int64_t{port};
+    }
+    void release_port(std::int64_t handle) noexcept override {
+        released.push_back(handle);
+        taken_ports.erase(static_cast<std::uint16_t>(handle));
+    }
     void send_to_peer(relay_id id, const transport_address& peer,
                       std::span<const std::uint8_t> data) noexcept override {
         to_peer.push_back({id, peer, bytes(data.begin(), data.end())});
@@ -101,7 +119,9 @@ public:
     std::set<std::uint16_t> taken_ports;
     std::map<relay_id, std::uint16_t> ports;
     std::shared_ptr<const reservation_table> reservations; // the allocator skips these
+    std::vector<std::int64_t> released;
     bool exhausted = false;
+    bool fail_adopt = false;
     bool v6_available = true;
     relay_id next_id = 1;
     std::uint16_t next_port = 50000;
