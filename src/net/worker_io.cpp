@@ -41,7 +41,6 @@ worker_io::~worker_io() = default;
 
 std::uint64_t worker_io::add_listener(udp_listener* l) {
     listeners_.push_back(l);
-    dirty_.push_back(false);
     return listeners_.size() - 1;
 }
 
@@ -202,7 +201,6 @@ void worker_io::send_to_client(const turn::client_ref& to,
     if (to.transport == turn::client_transport::udp) {
         if (to.conn < listeners_.size()) {
             listeners_[to.conn]->send(to.client, bytes);
-            dirty_[to.conn] = true;
         }
         return;
     }
@@ -212,11 +210,8 @@ void worker_io::send_to_client(const turn::client_ref& to,
 }
 
 void worker_io::flush() noexcept {
-    for (std::size_t i = 0; i < listeners_.size(); ++i) {
-        if (dirty_[i]) {
-            dirty_[i] = false;
-            listeners_[i]->flush();
-        }
+    for (auto* l : listeners_) {
+        l->flush(); // nothing to do for a listener with no datagram queued
     }
 }
 

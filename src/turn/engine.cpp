@@ -167,7 +167,7 @@ void engine::impl::arm(allocation& a, mono_time when) {
         return;
     }
     a.timer_due = due;
-    wheel.schedule({due, timer_kind::allocation, a.relays[0].id, a.serial});
+    wheel.schedule({due, a.relays[0].id, a.serial});
 }
 
 void engine::impl::end_allocation(const five_tuple& key, std::string_view reason,

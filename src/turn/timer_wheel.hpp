@@ -1,5 +1,5 @@
-// timer_wheel: one coarse wheel of 1-second slots per engine, for allocation, permission,
-// channel and reservation expiry. Entries are hints: the owner checks the real expiry when one
+// timer_wheel: one coarse wheel of 1-second slots per engine, for allocation, permission and
+// channel expiry. Entries are hints: the owner checks the real expiry when one
 // fires (lazy deletion), so cancelling is never needed.
 #pragma once
 
@@ -10,13 +10,10 @@
 
 namespace icegate::turn {
 
-enum class timer_kind : std::uint8_t { allocation, reservation };
-
 struct timer_entry {
-    std::int64_t due = 0; // seconds on the engine's monotonic clock
-    timer_kind kind = timer_kind::allocation;
-    std::uint32_t relay = 0;  // allocation: its first relay id
-    std::uint64_t serial = 0; // allocation serial, or the reservation token
+    std::int64_t due = 0;     // seconds on the engine's monotonic clock
+    std::uint32_t relay = 0;  // the allocation's first relay id
+    std::uint64_t serial = 0; // the allocation's serial
 };
 
 class timer_wheel {

@@ -87,7 +87,6 @@ private:
     relay_settings settings_;
     std::shared_ptr<const turn::reservation_table> reservations_;
     std::vector<udp_listener*> listeners_;
-    std::vector<bool> dirty_;
     std::unordered_map<std::uint64_t, session_base*> sessions_;
     std::uint64_t next_session_ = 1;
     std::unordered_map<turn::relay_id, std::unique_ptr<relay_socket>> relays_;

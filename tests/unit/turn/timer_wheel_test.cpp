@@ -17,8 +17,8 @@ std::vector<std::uint64_t> fire_until(timer_wheel& w, std::int64_t now) {
 TEST(TimerWheel, FiresAtTheDueSecond) {
     timer_wheel w(16);
     w.start(100);
-    w.schedule({105, timer_kind::allocation, 1, 1});
-    w.schedule({103, timer_kind::reservation, 2, 2});
+    w.schedule({105, 1, 1});
+    w.schedule({103, 2, 2});
     EXPECT_EQ(w.size(), 2u);
     EXPECT_TRUE(fire_until(w, 102).empty());
     EXPECT_EQ(fire_until(w, 103), std::vector<std::uint64_t>{2});
@@ -30,7 +30,7 @@ TEST(TimerWheel, FiresAtTheDueSecond) {
 TEST(TimerWheel, EntriesBeyondOneTurnWait) {
     timer_wheel w(8);
     w.start(0);
-    w.schedule({20, timer_kind::allocation, 1, 7}); // slot 4, third turn
+    w.schedule({20, 1, 7}); // slot 4, third turn
     for (std::int64_t t = 1; t < 20; ++t) {
         EXPECT_TRUE(fire_until(w, t).empty()) << t;
     }
@@ -41,7 +41,7 @@ TEST(TimerWheel, ClockJumpFiresEverythingDue) {
     timer_wheel w(8);
     w.start(0);
     for (std::uint64_t i = 1; i <= 30; ++i) {
-        w.schedule({static_cast<std::int64_t>(i), timer_kind::allocation, 0, i});
+        w.schedule({static_cast<std::int64_t>(i), 0, i});
     }
     const auto fired = fire_until(w, 25);
     EXPECT_EQ(fired.size(), 25u);
@@ -52,19 +52,19 @@ TEST(TimerWheel, ClockJumpFiresEverythingDue) {
 TEST(TimerWheel, AlreadyDueFiresOnTheNextAdvance) {
     timer_wheel w(8);
     w.start(50);
-    w.schedule({10, timer_kind::allocation, 0, 1});
+    w.schedule({10, 0, 1});
     EXPECT_EQ(fire_until(w, 51), std::vector<std::uint64_t>{1});
 }
 
 TEST(TimerWheel, FireMayReschedule) {
     timer_wheel w(4);
     w.start(0);
-    w.schedule({1, timer_kind::allocation, 0, 1});
+    w.schedule({1, 0, 1});
     int fired = 0;
     for (std::int64_t t = 1; t <= 12; ++t) {
         w.advance(t, [&](const timer_entry& e) {
             ++fired;
-            w.schedule({e.due + 4, e.kind, e.relay, e.serial}); // same slot, next turn
+            w.schedule({e.due + 4, e.relay, e.serial}); // same slot, next turn
         });
     }
     EXPECT_EQ(fired, 3); // at 1, 5 and 9
@@ -75,7 +75,7 @@ TEST(TimerWheel, FirstAdvanceOnlyStartsTheClock) {
     timer_wheel w;
     EXPECT_TRUE(fire_until(w, 1000).empty());
     EXPECT_EQ(w.now(), 1000);
-    w.schedule({1001, timer_kind::allocation, 0, 3});
+    w.schedule({1001, 0, 3});
     EXPECT_TRUE(fire_until(w, 1000).empty()); // time standing still
     EXPECT_EQ(fire_until(w, 1001), std::vector<std::uint64_t>{3});
 }
