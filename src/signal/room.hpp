@@ -1,0 +1,46 @@
+// The private state behind room_table: a member (one session, attached to a link or detached
+// and keeping its missed frames) and a room (members in join order, password hash, history).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "icegate/signal/protocol.hpp"
+#include "icegate/signal/room_table.hpp"
+
+namespace icegate::signal {
+
+struct room;
+
+struct member {
+    std::string session;
+    std::string secret; // the resume token is session + "." + secret
+    std::string name;
+    media_state state;
+    room* home = nullptr;
+    std::shared_ptr<link> conn; // null while detached
+    std::chrono::steady_clock::time_point detached_at{};
+    std::deque<frame_ptr> missed; // frames for a detached member, oldest first
+    std::size_t missed_bytes = 0;
+    bool evicting = false; // its missed queue overflowed; removed after this operation
+
+    std::string resume_token() const { return session + "." + secret; }
+    peer_info info() const { return peer_info{session, name, state}; }
+};
+
+struct room {
+    std::string name;
+    std::string password_hash;                    // crypto_pwhash_str output; empty: an open room
+    std::vector<std::unique_ptr<member>> members; // join order
+    std::deque<chat_entry> history;               // public chat, oldest first
+};
+
+// Room passwords: argon2id hashes in libsodium's self-describing string format.
+bool hash_room_password(const std::string& password, std::string& hash_out);
+bool verify_room_password(const std::string& hash, const std::string& password);
+
+} // namespace icegate::signal

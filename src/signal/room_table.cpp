@@ -1,0 +1,460 @@
+// room_table: joins, resumes, routing and fan-out for the signaling rooms of one worker.
+#include "icegate/signal/room_table.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstdlib>
+#include <deque>
+#include <optional>
+#include <unordered_set>
+#include <utility>
+
+#include "room.hpp"
+
+namespace icegate::signal {
+namespace {
+
+frame_ptr make_frame(std::string text) {
+    return std::make_shared<const std::string>(std::move(text));
+}
+
+void send_error(link& conn, errc code, std::string message, const std::optional<message_id>& re) {
+    conn.deliver(make_frame(serialize(error_frame{code, std::move(message)}, re)));
+}
+
+struct resume_parts {
+    std::string session;
+    std::string secret;
+};
+
+// A resume token is "session.secret"; anything else is not one of ours.
+std::optional<resume_parts> split_resume(const std::string& token) {
+    const auto dot = token.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == token.size()) {
+        return std::nullopt;
+    }
+    return resume_parts{token.substr(0, dot), token.substr(dot + 1)};
+}
+
+bool same_secret(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool has_password(const join_message& msg) {
+    return msg.password && !msg.password->empty();
+}
+
+} // namespace
+
+std::string random_id(const random_source& random) {
+    constexpr std::size_t bytes = 16;
+    constexpr int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+    std::array<std::uint8_t, bytes> raw{};
+    random(std::span<std::uint8_t>(raw));
+    std::array<char, sodium_base64_ENCODED_LEN(bytes, variant)> text{};
+    sodium_bin2base64(text.data(), text.size(), raw.data(), raw.size(), variant);
+    return std::string(text.data());
+}
+
+struct room_table::impl {
+    room_settings settings;
+    random_source random;
+    table_event_handler events;
+    std::unordered_map<std::string, std::unique_ptr<room>> rooms;
+    std::unordered_map<std::string, member*> by_session;
+    std::unordered_set<member*> detached;
+    std::vector<std::string> evictions; // sessions whose missed frames overflowed
+
+    void emit(table_event_kind kind, const room& r, std::string_view session = {}) const {
+        if (events) {
+            events(table_event{kind, r.name, session});
+        }
+    }
+
+    // The member `session` if `conn` is its current link; frames from anything else are stale.
+    member* current(const std::string& session, const link* conn) const {
+        const auto it = by_session.find(session);
+        if (conn == nullptr || it == by_session.end() || it->second->conn.get() != conn) {
+            return nullptr;
+        }
+        return it->second;
+    }
+
+    // The member `to` names in the sender's room, or null after telling the sender.
+    member* target(member& from, const std::string& to, const std::optional<message_id>& re) {
+        const auto it = by_session.find(to);
+        if (it == by_session.end() || it->second->home != from.home || it->second == &from) {
+            send_error(*from.conn, errc::no_such_peer, "no member '" + to + "' in this room", re);
+            return nullptr;
+        }
+        return it->second;
+    }
+
+    // To the member's link, or into its missed queue while it is detached.
+    void send(member& m, const frame_ptr& f) {
+        if (m.conn) {
+            m.conn->deliver(f);
+            return;
+        }
+        if (m.evicting) {
+            return;
+        }
+        if (m.missed.size() >= settings.max_missed ||
+            m.missed_bytes + f->size() > settings.max_missed_bytes) {
+            // Removing it now would change the room under the caller's loop: do it afterwards.
+            m.evicting = true;
+            m.missed.clear();
+            m.missed_bytes = 0;
+            evictions.push_back(m.session);
+            return;
+        }
+        m.missed.push_back(f);
+        m.missed_bytes += f->size();
+    }
+
+    void fan_out(room& r, const frame_ptr& f, const member* except) {
+        for (const auto& m : r.members) {
+            if (m.get() != except) {
+                send(*m, f);
+            }
+        }
+    }
+
+    void deliver_joined(member& m, std::vector<ice_server> ice,
+                        const std::optional<message_id>& re);
+    bool admit(const room& r, const join_message& msg, link& conn) const;
+    std::string new_session() const;
+    room& create_room(const std::string& name, std::string password_hash);
+    join_result join_new(join_request& req);
+    member* resumable(const join_message& msg, const clock_reading& clock) const;
+    join_result resume(join_request& req, const clock_reading& clock);
+    void remove(member& m, table_event_kind why);
+    void flush_evictions();
+    void add_history(room& r, const chat_entry& e) const;
+};
+
+void room_table::impl::deliver_joined(member& m, std::vector<ice_server> ice,
+                                      const std::optional<message_id>& re) {
+    const room& r = *m.home;
+    joined_frame f;
+    f.session = m.session;
+    f.room = r.name;
+    for (const auto& other : r.members) {
+        if (other.get() != &m) {
+            f.peers.push_back(other->info());
+        }
+    }
+    f.ice_servers = std::move(ice);
+    f.resume = m.resume_token();
+    const std::size_t skip = r.history.size() - std::min(r.history.size(), settings.history);
+    f.history.assign(r.history.begin() + static_cast<std::ptrdiff_t>(skip), r.history.end());
+    m.conn->deliver(make_frame(serialize(f, re)));
+}
+
+// May `msg` enter the existing room `r`? If not, says why to `conn`.
+bool room_table::impl::admit(const room& r, const join_message& msg, link& conn) const {
+    // Capacity before the password: a full room is refused without paying for a hash.
+    if (r.members.size() >= settings.capacity) {
+        send_error(conn, errc::room_full, "room is full", msg.id);
+        return false;
+    }
+    if (r.password_hash.empty()) {
+        return true; // an open room; a password sent anyway is ignored
+    }
+    if (!has_password(msg)) {
+        send_error(conn, errc::unauthorized, "room needs a password", msg.id);
+        return false;
+    }
+    if (!verify_room_password(r.password_hash, *msg.password)) {
+        send_error(conn, errc::unauthorized, "wrong room password", msg.id);
+        return false;
+    }
+    return true;
+}
+
+// An unused session id. Retries only matter with a broken random source.
+std::string room_table::impl::new_session() const {
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        std::string id = random_id(random);
+        if (!by_session.contains(id)) {
+            return id;
+        }
+    }
+    assert(false && "random source repeats itself");
+    return {};
+}
+
+room& room_table::impl::create_room(const std::string& name, std::string password_hash) {
+    auto owned = std::make_unique<room>();
+    owned->name = name;
+    owned->password_hash = std::move(password_hash);
+    room& r = *owned;
+    rooms.emplace(name, std::move(owned));
+    emit(table_event_kind::room_created, r);
+    return r;
+}
+
+join_result room_table::impl::join_new(join_request& req) {
+    const join_message& msg = req.msg;
+    link& conn = *req.conn;
+    const auto found = rooms.find(msg.room);
+    room* r = found == rooms.end() ? nullptr : found->second.get();
+    if (r == nullptr && rooms.size() >= settings.max_rooms) {
+        send_error(conn, errc::room_full, "too many rooms", msg.id);
+        return {};
+    }
+    if (r != nullptr && !admit(*r, msg, conn)) {
+        return {};
+    }
+    std::string session = new_session();
+    std::string hash;
+    // Out of memory for the hash, or no fresh id: the server is out of room, not the client
+    // wrong, and room_full is the code that says so.
+    if (session.empty() ||
+        (r == nullptr && has_password(msg) && !hash_room_password(*msg.password, hash))) {
+        send_error(conn, errc::room_full, "cannot create the room now", msg.id);
+        return {};
+    }
+    if (r == nullptr) {
+        r = &create_room(msg.room, std::move(hash));
+    }
+    auto owned = std::make_unique<member>();
+    member& m = *owned;
+    m.session = std::move(session);
+    m.secret = random_id(random);
+    m.name = msg.name;
+    m.home = r;
+    m.conn = req.conn;
+    r->members.push_back(std::move(owned));
+    by_session.emplace(m.session, &m);
+    emit(table_event_kind::member_joined, *r, m.session);
+    deliver_joined(m, std::move(req.ice_servers), msg.id);
+    fan_out(*r, make_frame(serialize(peer_frame{peer_kind::join, m.info()})), &m);
+    return join_result{true, m.session, false};
+}
+
+// The member `msg.resume` names, if the token is right, for this room, and not expired.
+member* room_table::impl::resumable(const join_message& msg, const clock_reading& clock) const {
+    const auto parts = split_resume(*msg.resume);
+    if (!parts) {
+        return nullptr;
+    }
+    const auto it = by_session.find(parts->session);
+    if (it == by_session.end()) {
+        return nullptr;
+    }
+    member* m = it->second;
+    if (!same_secret(m->secret, parts->secret) || m->home->name != msg.room || m->evicting) {
+        return nullptr;
+    }
+    if (!m->conn && clock.now - m->detached_at >= settings.resume_window) {
+        return nullptr; // on_tick has not got to it yet
+    }
+    return m;
+}
+
+join_result room_table::impl::resume(join_request& req, const clock_reading& clock) {
+    const join_message& msg = req.msg;
+    member* m = resumable(msg, clock);
+    if (m == nullptr) {
+        send_error(*req.conn, errc::resume_failed, "resume token unknown or expired", msg.id);
+        return {};
+    }
+    // The old socket may not have noticed it is dead yet; a frame from it is stale from now on.
+    if (m->conn && m->conn != req.conn) {
+        std::shared_ptr<link> old = std::move(m->conn);
+        old->close(4000, "replaced by a resumed connection");
+    }
+    m->conn = req.conn;
+    detached.erase(m);
+    emit(table_event_kind::member_resumed, *m->home, m->session);
+    deliver_joined(*m, std::move(req.ice_servers), msg.id);
+    std::deque<frame_ptr> missed = std::exchange(m->missed, {});
+    m->missed_bytes = 0;
+    for (auto& f : missed) {
+        m->conn->deliver(std::move(f));
+    }
+    return join_result{true, m->session, true};
+}
+
+// Removes `m` (and its room when that empties) and tells the others it left.
+void room_table::impl::remove(member& m, table_event_kind why) {
+    room& r = *m.home;
+    const peer_info info = m.info();
+    emit(why, r, info.session);
+    by_session.erase(info.session);
+    detached.erase(&m);
+    std::erase_if(r.members, [&](const auto& p) { return p.get() == &m; });
+    if (r.members.empty()) {
+        emit(table_event_kind::room_removed, r);
+        rooms.erase(rooms.find(r.name));
+        return;
+    }
+    fan_out(r, make_frame(serialize(peer_frame{peer_kind::leave, info})), nullptr);
+}
+
+// Each removal sends a leave, which may overflow another detached member: loop until calm.
+void room_table::impl::flush_evictions() {
+    while (!evictions.empty()) {
+        const std::string session = std::move(evictions.back());
+        evictions.pop_back();
+        if (const auto it = by_session.find(session); it != by_session.end()) {
+            remove(*it->second, table_event_kind::member_evicted);
+        }
+    }
+}
+
+void room_table::impl::add_history(room& r, const chat_entry& e) const {
+    if (settings.history == 0) {
+        return;
+    }
+    r.history.push_back(e);
+    while (r.history.size() > settings.history) {
+        r.history.pop_front();
+    }
+}
+
+room_table::room_table(room_settings settings, random_source random)
+    : impl_(std::make_unique<impl>()) {
+    // crypto_pwhash and sodium_memcmp need it; idempotent and thread-safe.
+    if (sodium_init() < 0) {
+        std::abort();
+    }
+    impl_->settings = settings;
+    impl_->random = std::move(random);
+}
+
+room_table::~room_table() = default;
+
+join_result room_table::join(join_request req, const clock_reading& clock) {
+    assert(req.conn);
+    if (!req.conn) {
+        return {};
+    }
+    join_result result = req.msg.resume ? impl_->resume(req, clock) : impl_->join_new(req);
+    impl_->flush_evictions();
+    return result;
+}
+
+void room_table::on_signal(const std::string& session, const link* conn, const signal_message& m) {
+    member* from = impl_->current(session, conn);
+    if (from == nullptr) {
+        return;
+    }
+    if (member* to = impl_->target(*from, m.to, m.id)) {
+        impl_->send(*to, make_frame(serialize(signal_frame{from->session, m.data})));
+    }
+    impl_->flush_evictions();
+}
+
+void room_table::on_chat(const std::string& session, const link* conn, const chat_message& m,
+                         const clock_reading& clock) {
+    member* from = impl_->current(session, conn);
+    if (from == nullptr) {
+        return;
+    }
+    const chat_frame f{chat_entry{from->session, from->name, m.text, clock.wall_ms}, m.to};
+    // Everyone gets the server's copy (with its `ts`); the sender's carries `re`.
+    const frame_ptr echo = make_frame(serialize(f, m.id));
+    if (m.to) {
+        if (member* to = impl_->target(*from, *m.to, m.id)) {
+            impl_->send(*to, make_frame(serialize(f)));
+            from->conn->deliver(echo);
+        }
+    } else {
+        impl_->add_history(*from->home, f.entry);
+        impl_->fan_out(*from->home, m.id ? make_frame(serialize(f)) : echo, from);
+        from->conn->deliver(echo);
+    }
+    impl_->flush_evictions();
+}
+
+void room_table::on_state(const std::string& session, const link* conn, const state_message& m) {
+    member* from = impl_->current(session, conn);
+    if (from == nullptr) {
+        return;
+    }
+    from->state = m.state;
+    impl_->fan_out(*from->home, make_frame(serialize(peer_frame{peer_kind::update, from->info()})),
+                   from);
+    impl_->flush_evictions();
+}
+
+void room_table::on_app(const std::string& session, const link* conn, const app_message& m) {
+    member* from = impl_->current(session, conn);
+    if (from == nullptr) {
+        return;
+    }
+    const app_frame f{from->session, m.topic, m.data};
+    if (m.to) {
+        if (member* to = impl_->target(*from, *m.to, m.id)) {
+            impl_->send(*to, make_frame(serialize(f)));
+        }
+    } else {
+        impl_->fan_out(*from->home, make_frame(serialize(f)), from);
+    }
+    impl_->flush_evictions();
+}
+
+void room_table::on_leave(const std::string& session, const link* conn) {
+    if (member* from = impl_->current(session, conn)) {
+        impl_->remove(*from, table_event_kind::member_left);
+        impl_->flush_evictions();
+    }
+}
+
+void room_table::on_detach(const std::string& session, const link* conn,
+                           const clock_reading& clock) {
+    if (member* from = impl_->current(session, conn)) {
+        from->conn.reset();
+        from->detached_at = clock.now;
+        impl_->detached.insert(from);
+    }
+}
+
+void room_table::on_tick(const clock_reading& clock) {
+    std::vector<std::string> expired;
+    for (const member* m : impl_->detached) {
+        if (clock.now - m->detached_at >= impl_->settings.resume_window) {
+            expired.push_back(m->session);
+        }
+    }
+    for (const auto& session : expired) {
+        // By session, not by pointer: safe whatever a removal does to the other members.
+        if (const auto it = impl_->by_session.find(session); it != impl_->by_session.end()) {
+            impl_->remove(*it->second, table_event_kind::member_expired);
+        }
+    }
+    impl_->flush_evictions();
+}
+
+void room_table::close_all(std::uint16_t code, std::string_view reason) {
+    std::vector<std::shared_ptr<link>> links;
+    for (const auto& [name, r] : impl_->rooms) {
+        for (const auto& m : r->members) {
+            if (m->conn) {
+                links.push_back(m->conn);
+            }
+        }
+    }
+    for (const auto& l : links) {
+        l->close(code, reason);
+    }
+}
+
+std::size_t room_table::rooms() const noexcept {
+    return impl_->rooms.size();
+}
+
+std::size_t room_table::members() const noexcept {
+    return impl_->by_session.size();
+}
+
+void room_table::on_event(table_event_handler handler) {
+    impl_->events = std::move(handler);
+}
+
+} // namespace icegate::signal
