@@ -13,9 +13,9 @@ JOBS         ?= $(shell nproc)
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
 DEPS := build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev \
-        libssl-dev libsodium-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
+        libssl-dev libsodium-dev libjwt-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev \
         zlib1g-dev libsystemd-dev libgtest-dev libgmock-dev openssl
-TEST_DEPS := clang-14 libclang-rt-14-dev python3 python3-pytest python3-aioice coturn stun-client \
+TEST_DEPS := clang-14 libclang-rt-14-dev python3 python3-pytest python3-aioice python3-websockets coturn stun-client \
              systemd chromium nodejs clang-format
 
 .PHONY: all deps test-deps build run test check unit integration asan fuzz fuzz-build format \
@@ -78,3 +78,22 @@ tidy: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+
+# Benchmarks (docs/performance.md): icegate against coturn and a minimal floor relay, on
+# loopback. `bench` takes about 12 minutes; `bench-smoke` seconds (checks the tools, times
+# nothing). BENCH_BUILD is their own Release build directory.
+BENCH_BUILD ?= build-bench
+BENCH_DEPS  := coturn valgrind
+
+.PHONY: bench bench-smoke
+
+bench: deps
+	@scripts/install-deps.sh $(BENCH_DEPS)
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DICEGATE_BENCH=ON
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target icegate loadgen floor_relay relay_callgrind
+	/usr/bin/python3 bench/run_bench.py --build $(BENCH_BUILD)
+
+bench-smoke: deps
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DICEGATE_BENCH=ON
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target icegate loadgen floor_relay relay_callgrind
+	/usr/bin/python3 bench/run_bench.py --build $(BENCH_BUILD) --smoke

@@ -211,9 +211,15 @@ void read_http(const yaml_value& v, http_config& http) {
 }
 
 void read_signal(const yaml_value& v, signal_config& s) {
-    yaml_map m(v, {"room_capacity", "join_secret"});
+    yaml_map m(v, {"room_capacity", "join_secret", "message_rate", "join_rate"});
     if (auto x = m.get("room_capacity")) {
         s.room_capacity = read_uint(*x, 1, 1000);
+    }
+    if (auto x = m.get("message_rate")) {
+        s.message_rate = read_uint(*x, 1, 100000);
+    }
+    if (auto x = m.get("join_rate")) {
+        s.join_rate = read_uint(*x, 1, 100000);
     }
     if (auto x = m.get("join_secret")) {
         s.join_secret = read_secret(*x, true);

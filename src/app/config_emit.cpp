@@ -123,6 +123,8 @@ void emit_rest(YAML::Emitter& out, const config& c) {
     out << YAML::EndMap;
     out << YAML::Key << "signal" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "room_capacity" << YAML::Value << c.signal.room_capacity;
+    out << YAML::Key << "message_rate" << YAML::Value << c.signal.message_rate;
+    out << YAML::Key << "join_rate" << YAML::Value << c.signal.join_rate;
     out << YAML::Key << "join_secret" << YAML::Value << YAML::DoubleQuoted
         << (c.signal.join_secret.empty() ? "" : masked);
     out << YAML::EndMap;

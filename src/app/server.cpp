@@ -1,7 +1,10 @@
 // server: opens the listeners of the config on every worker and runs them.
 #include "server.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -23,6 +26,54 @@ std::string with_port(const listen_address& la, std::uint16_t port) {
     return copy.to_string();
 }
 
+// The web client's TURN credentials need a REST secret: without a configured one, a random one
+// made now serves this run (nobody else knows it, so it opens nothing).
+std::shared_ptr<const config> with_rest_secret(std::shared_ptr<const config> cfg) {
+    if (!cfg->http.listen || !cfg->auth.secrets.empty()) {
+        return cfg;
+    }
+    std::array<std::uint8_t, 32> raw{};
+    randombytes_buf(raw.data(), raw.size());
+    std::array<char, raw.size() * 2 + 1> hex{};
+    sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+    auto copy = std::make_shared<config>(*cfg);
+    copy->auth.secrets.emplace_back(hex.data());
+    spdlog::get("app")->info("auth.secrets is empty: TURN credentials for the web client come from "
+                             "a random secret made for this run");
+    return copy;
+}
+
+std::filesystem::path canonical_web_root(const config& c) {
+    std::error_code ec;
+    auto root = c.http.web_root.empty() ? std::filesystem::path()
+                                        : std::filesystem::canonical(c.http.web_root, ec);
+    if (c.http.web_root.empty() || ec || !std::filesystem::is_directory(root, ec)) {
+        spdlog::get("app")->warn("http.web_root '{}' is not a folder: the web client is not "
+                                 "served (/ws, /api/ice-servers and /healthz are)",
+                                 c.http.web_root.string());
+        return {};
+    }
+    return root;
+}
+
+// One info line per room lifecycle event (design.md section 6).
+void log_room_event(const signal::table_event& e) {
+    static constexpr std::array<const char*, 7> what{"room created",
+                                                     "room removed",
+                                                     "member joined",
+                                                     "member resumed",
+                                                     "member left",
+                                                     "member expired",
+                                                     "member evicted (too many missed frames)"};
+    const auto i = static_cast<std::size_t>(e.kind);
+    auto log = spdlog::get("signal");
+    if (e.session.empty()) {
+        log->info("{}: '{}'", what.at(i), e.room);
+    } else {
+        log->info("{}: session {} in '{}'", what.at(i), e.session, e.room);
+    }
+}
+
 net::stream_limits limits_of(const config& c) {
     net::stream_limits l;
     l.idle_timeout = c.limits.tcp_idle_timeout;
@@ -33,7 +84,7 @@ net::stream_limits limits_of(const config& c) {
 } // namespace
 
 server::server(std::shared_ptr<const config> cfg)
-    : cfg_(std::move(cfg)), quotas_(std::make_shared<turn::quota_table>()),
+    : cfg_(with_rest_secret(std::move(cfg))), quotas_(std::make_shared<turn::quota_table>()),
       reservations_(std::make_shared<turn::reservation_table>()) {
     const auto relays = resolve_relay_addresses(*cfg_);
     check_relay_addresses(relays);
@@ -57,6 +108,11 @@ server::server(std::shared_ptr<const config> cfg)
             e->on_peer_datagram(id, peer, bytes, read_clock());
         });
         slot.handler = std::make_unique<engine_handler>(*slot.engine);
+        signal::room_settings rs;
+        rs.capacity = cfg_->signal.room_capacity;
+        slot.rooms = std::make_unique<signal::room_table>(
+            rs, [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); });
+        slot.rooms->on_event(log_room_event);
         slot.tick = std::make_unique<boost::asio::steady_timer>(slot.w->io());
         slots_.push_back(std::move(slot));
     }
@@ -98,6 +154,14 @@ std::vector<std::string> server::open() {
                                      e.code().message());
         }
     }
+    if (const auto& la = cfg_->http.listen) {
+        try {
+            bound.push_back(open_https(*la));
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error("cannot listen on http.listen " + la->to_string() + ": " +
+                                     e.code().message());
+        }
+    }
     return bound;
 }
 
@@ -111,6 +175,8 @@ std::string server::open_udp(const listen_address& la) {
         slot.udp.push_back(
             std::make_unique<net::udp_listener>(std::move(sock), *slot.handler, *slot.io));
     }
+    bound_.push_back(la);
+    bound_.back().port = ep.port();
     return with_port(la, ep.port());
 }
 
@@ -123,7 +189,46 @@ std::string server::open_stream(const listen_address& la) {
         slot.streams.push_back(std::make_unique<net::stream_listener>(
             std::move(acceptor), *slot.handler, *slot.io, tls, limits_of(*cfg_)));
     }
+    bound_.push_back(la);
+    bound_.back().port = ep.port();
     return with_port(la, ep.port());
+}
+
+// The signaling hub over every worker's room table, then one HTTPS acceptor per worker.
+std::string server::open_https(const listen_address& la) {
+    signal_hub::settings s;
+    s.message_rate = cfg_->signal.message_rate;
+    s.join_rate = cfg_->signal.join_rate;
+    s.join_secret = cfg_->signal.join_secret;
+    for (const auto& o : cfg_->http.allowed_origins) {
+        std::string lower(o);
+        std::ranges::transform(lower, lower.begin(),
+                               [](unsigned char c) { return std::tolower(c); });
+        s.allowed_origins.push_back(std::move(lower));
+    }
+    s.web.web_root = canonical_web_root(*cfg_);
+    s.web.join_secret = cfg_->signal.join_secret;
+    std::vector<net::worker*> workers;
+    std::vector<signal::room_table*> tables;
+    for (auto& slot : slots_) {
+        workers.push_back(slot.w.get());
+        tables.push_back(slot.rooms.get());
+    }
+    hub_ = std::make_unique<signal_hub>(
+        std::move(s), std::move(workers), std::move(tables),
+        std::make_shared<const ice_minter>(*cfg_, bound_, cfg_->auth.secrets.front()));
+    auto tls = tls_context();
+    boost::asio::ip::tcp::endpoint ep(la.address, la.port);
+    for (auto& slot : slots_) {
+        auto acceptor = net::open_tcp_acceptor(slot.w->io(), ep);
+        ep.port(acceptor.local_endpoint().port());
+        slot.web = std::make_unique<signal_app>(*hub_);
+        slot.https = std::make_unique<net::https_listener>(std::move(acceptor), tls, *slot.web,
+                                                           net::http_limits{});
+    }
+    const std::string host =
+        la.address.is_v6() ? "[" + la.address.to_string() + "]" : la.address.to_string();
+    return "https://" + host + ":" + std::to_string(ep.port());
 }
 
 std::shared_ptr<boost::asio::ssl::context> server::tls_context() {
@@ -165,6 +270,9 @@ void server::start() {
         for (auto& s : slot.streams) {
             s->start();
         }
+        if (slot.https) {
+            slot.https->start();
+        }
         start_tick(slot);
         slot.w->start();
     }
@@ -180,6 +288,7 @@ void server::start_tick(worker_slot& slot) {
         }
         slot.engine->on_tick(read_clock());
         slot.io->flush();
+        slot.rooms->on_tick(signal_clock());
         start_tick(slot);
     });
 }
@@ -194,6 +303,9 @@ void server::stop() {
             slot.tick->cancel();
             for (auto& s : slot.streams) {
                 s->close();
+            }
+            if (slot.https) {
+                slot.https->close(); // WebSockets hear 1001 "going away"
             }
             slot.engine->close_all();
             slot.io->flush();

@@ -9,14 +9,17 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "icegate/app/config.hpp"
+#include "icegate/net/https_listener.hpp"
 #include "icegate/net/packet_handler.hpp"
 #include "icegate/net/stream_listener.hpp"
 #include "icegate/net/udp_listener.hpp"
 #include "icegate/net/worker.hpp"
 #include "icegate/net/worker_io.hpp"
+#include "icegate/signal/room_table.hpp"
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/quota_table.hpp"
 #include "icegate/turn/reservation_table.hpp"
+#include "signal_service.hpp"
 #include "turn_setup.hpp"
 
 namespace icegate::app {
@@ -45,6 +48,9 @@ private:
         std::unique_ptr<net::packet_handler> handler;
         std::vector<std::unique_ptr<net::udp_listener>> udp;
         std::vector<std::unique_ptr<net::stream_listener>> streams;
+        std::unique_ptr<signal::room_table> rooms; // rooms whose home is this worker
+        std::unique_ptr<signal_app> web;
+        std::unique_ptr<net::https_listener> https;
         std::unique_ptr<boost::asio::steady_timer> tick;
     };
 
@@ -52,11 +58,14 @@ private:
     void start_tick(worker_slot& slot);
     std::string open_udp(const listen_address& la);
     std::string open_stream(const listen_address& la);
+    std::string open_https(const listen_address& la);
     std::shared_ptr<boost::asio::ssl::context> tls_context();
 
     std::shared_ptr<const config> cfg_;
     std::shared_ptr<turn::quota_table> quotas_;
     std::shared_ptr<turn::reservation_table> reservations_; // EVEN-PORT, across workers
+    std::vector<listen_address> bound_;                     // STUN/TURN listeners, ports resolved
+    std::unique_ptr<signal_hub> hub_; // declared before slots_: their apps refer to it
     std::vector<worker_slot> slots_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     bool started_ = false;

@@ -97,6 +97,8 @@ struct http_config {
 struct signal_config {
     std::uint32_t room_capacity = 6;
     std::string join_secret;
+    std::uint32_t message_rate = 50; // frames per second per session (burst: 4x)
+    std::uint32_t join_rate = 5;     // joins per second per client IP (burst: 2x)
 };
 
 struct metrics_config {

@@ -1,0 +1,107 @@
+// HTTPS connections of an https_listener: http_session reads requests (Beast, with header,
+// body and time limits) and writes the app's responses; a `/ws` upgrade hands the TLS stream
+// over to a ws_session, which reads text frames and writes one queued frame at a time.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "icegate/net/https_listener.hpp"
+
+namespace icegate::net {
+
+using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+class https_session_base {
+public:
+    virtual ~https_session_base() = default;
+    // Listener shutdown: WebSockets send 1001 "going away", HTTP connections close.
+    virtual void shutdown() = 0;
+};
+
+struct https_listener::state {
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    http_app& app;
+    http_limits limits;
+    std::unordered_set<https_session_base*> sessions;
+    bool closed = false;
+};
+
+class http_session : public https_session_base, public std::enable_shared_from_this<http_session> {
+public:
+    http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<https_listener::state> st);
+    ~http_session() override;
+    void start();
+    void shutdown() override;
+
+private:
+    void on_handshake(boost::beast::error_code ec);
+    void do_read();
+    void on_read(boost::beast::error_code ec);
+    void upgrade();
+    void write(http_response res);
+    void on_write(boost::beast::error_code ec, bool keep_alive);
+    void do_close();
+
+    tls_stream stream_;
+    std::shared_ptr<https_listener::state> state_;
+    boost::asio::ip::tcp::endpoint remote_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    std::optional<http_response> response_;
+    bool first_request_ = true;
+    bool handed_over_ = false; // the stream now belongs to a ws_session
+};
+
+class ws_session : public https_session_base,
+                   public ws_connection,
+                   public std::enable_shared_from_this<ws_session> {
+public:
+    ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st);
+    ~ws_session() override;
+    // Completes the upgrade of `req` with `handler`, or writes `refusal` when handler is null.
+    void start(http_request req, std::unique_ptr<ws_handler> handler,
+               std::optional<http_response> refusal);
+
+    void send(ws_frame frame) override;
+    void close(std::uint16_t code, std::string_view reason) override;
+    boost::asio::any_io_executor executor() override { return ws_.get_executor(); }
+    void shutdown() override { close(1001, "going away"); }
+
+private:
+    void on_accept(boost::beast::error_code ec);
+    void do_read();
+    void on_read(boost::beast::error_code ec);
+    void do_write();
+    void on_write(boost::beast::error_code ec);
+    void do_close();
+    void arm_tick();
+    void finish();
+
+    boost::beast::websocket::stream<tls_stream> ws_;
+    std::shared_ptr<https_listener::state> state_;
+    std::unique_ptr<ws_handler> handler_;
+    boost::asio::steady_timer tick_;
+    boost::beast::flat_buffer rbuf_;
+    std::deque<ws_frame> queue_;
+    std::size_t queued_bytes_ = 0;
+    std::optional<http_response> refusal_;
+    bool writing_ = false;
+    bool close_requested_ = false;
+    bool close_sent_ = false;
+    bool finished_ = false;
+    boost::beast::websocket::close_reason close_reason_;
+};
+
+} // namespace icegate::net

@@ -1,0 +1,66 @@
+// https_listener: a worker's accept loop on http.listen; each connection becomes an
+// http_session (TLS handshake, then HTTP/1.1 requests).
+#include "icegate/net/https_listener.hpp"
+
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "http_session.hpp"
+
+namespace icegate::net {
+
+https_listener::https_listener(boost::asio::ip::tcp::acceptor acceptor,
+                               std::shared_ptr<boost::asio::ssl::context> tls, http_app& app,
+                               const http_limits& limits)
+    : acceptor_(std::move(acceptor)),
+      state_(std::make_shared<state>(state{std::move(tls), app, limits, {}, false})) {}
+
+https_listener::~https_listener() {
+    close();
+}
+
+boost::asio::ip::tcp::endpoint https_listener::local_endpoint() const {
+    return acceptor_.local_endpoint();
+}
+
+std::size_t https_listener::connections() const noexcept {
+    return state_->sessions.size();
+}
+
+void https_listener::start() {
+    do_accept();
+}
+
+void https_listener::close() {
+    if (state_->closed) {
+        return;
+    }
+    state_->closed = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    const std::vector<https_session_base*> open(state_->sessions.begin(), state_->sessions.end());
+    for (auto* s : open) {
+        s->shutdown();
+    }
+}
+
+void https_listener::do_accept() {
+    acceptor_.async_accept(
+        [this, st = state_](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+            if (st->closed) {
+                return;
+            }
+            if (ec) {
+                spdlog::debug("https accept: {}", ec.message());
+            } else if (st->sessions.size() >= st->limits.max_connections) {
+                socket.close(ec);
+            } else {
+                socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+                std::make_shared<http_session>(std::move(socket), st)->start();
+            }
+            do_accept();
+        });
+}
+
+} // namespace icegate::net

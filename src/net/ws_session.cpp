@@ -1,0 +1,181 @@
+// ws_session: a WebSocket over TLS. One read loop handing text frames to the app's handler,
+// one write in flight behind a queue bounded in bytes, a coarse tick for the handler's
+// keepalive, and a close that waits for the queue to drain.
+#include "http_session.hpp"
+
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+namespace icegate::net {
+
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+
+namespace {
+constexpr std::chrono::seconds tick_interval{5};
+}
+
+ws_session::ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st)
+    : ws_(std::move(stream)), state_(std::move(st)), tick_(ws_.get_executor()) {
+    state_->sessions.insert(this);
+}
+
+ws_session::~ws_session() {
+    state_->sessions.erase(this);
+}
+
+void ws_session::start(http_request req, std::unique_ptr<ws_handler> handler,
+                       std::optional<http_response> refusal) {
+    if (!handler) {
+        // Not upgraded: answer the refusal over plain HTTP and close.
+        refusal_ = std::move(refusal);
+        beast::get_lowest_layer(ws_).expires_after(state_->limits.header_timeout);
+        beast::http::async_write(ws_.next_layer(), *refusal_,
+                                 [self = shared_from_this()](beast::error_code, std::size_t) {
+                                     boost::system::error_code ignored;
+                                     beast::get_lowest_layer(self->ws_).socket().shutdown(
+                                         boost::asio::socket_base::shutdown_both, ignored);
+                                     beast::get_lowest_layer(self->ws_).socket().close(ignored);
+                                 });
+        return;
+    }
+    handler_ = std::move(handler);
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = state_->limits.handshake_timeout;
+    t.idle_timeout = websocket::stream_base::none(); // the handler's JSON keepalive decides
+    t.keep_alive_pings = false;
+    ws_.set_option(t);
+    ws_.read_message_max(state_->limits.ws_message_limit);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(beast::http::field::server, "icegate"); }));
+    ws_.async_accept(req,
+                     [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+}
+
+void ws_session::on_accept(beast::error_code ec) {
+    if (ec) {
+        return finish();
+    }
+    arm_tick();
+    do_read();
+}
+
+void ws_session::do_read() {
+    ws_.async_read(rbuf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->on_read(ec);
+    });
+}
+
+void ws_session::on_read(beast::error_code ec) {
+    if (ec) {
+        return finish();
+    }
+    const auto data = rbuf_.cdata();
+    if (!finished_ && !close_requested_) {
+        handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    }
+    rbuf_.consume(rbuf_.size());
+    if (rbuf_.capacity() > 64 * 1024) {
+        rbuf_.shrink_to_fit(); // an idle session should not keep a large frame's buffer
+    }
+    do_read();
+}
+
+void ws_session::send(ws_frame frame) {
+    if (finished_ || close_requested_ || !frame) {
+        return;
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (queued_bytes_ > state_->limits.ws_queue_bytes) {
+        // A member that cannot keep up: drop what waits (not the frame being written) and go.
+        while (queue_.size() > (writing_ ? 1U : 0U)) {
+            queued_bytes_ -= queue_.back()->size();
+            queue_.pop_back();
+        }
+        return close(1008, "slow consumer");
+    }
+    if (!writing_) {
+        do_write();
+    }
+}
+
+void ws_session::close(std::uint16_t code, std::string_view reason) {
+    if (finished_ || close_requested_) {
+        return;
+    }
+    close_requested_ = true;
+    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code),
+                                            beast::string_view(reason.data(), reason.size()));
+    if (!writing_) {
+        do_close();
+    }
+}
+
+void ws_session::do_write() {
+    writing_ = true;
+    ws_.text(true);
+    const auto& front = queue_.front();
+    ws_.async_write(
+        boost::asio::buffer(*front),
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+}
+
+void ws_session::on_write(beast::error_code ec) {
+    writing_ = false;
+    if (!queue_.empty()) {
+        queued_bytes_ -= queue_.front()->size();
+        queue_.pop_front();
+    }
+    if (ec) {
+        return finish();
+    }
+    if (close_requested_) {
+        queue_.clear();
+        queued_bytes_ = 0;
+        return do_close();
+    }
+    if (!queue_.empty()) {
+        do_write();
+    }
+}
+
+void ws_session::do_close() {
+    if (close_sent_ || finished_) {
+        return;
+    }
+    close_sent_ = true;
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+        // The read loop sees the close completing (or failing) and finishes the session.
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
+}
+
+void ws_session::arm_tick() {
+    tick_.expires_after(tick_interval);
+    tick_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec || self->finished_) {
+            return;
+        }
+        self->handler_->on_tick();
+        self->arm_tick();
+    });
+}
+
+// Called once, when the read loop or the handshake ends: the handler hears about it, the
+// timer stops, and the last pending handler drops the session.
+void ws_session::finish() {
+    if (finished_) {
+        return;
+    }
+    finished_ = true;
+    tick_.cancel();
+    if (handler_) {
+        handler_->on_closed();
+    }
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+}
+
+} // namespace icegate::net
