@@ -1,0 +1,475 @@
+#!/usr/bin/env node
+// End-to-end test of the web client (web/) against a running icegate: Debian's headless
+// Chromium, driven by playwright-core, opens the real page several times and calls itself.
+//
+//   node call_test.mjs --url https://127.0.0.1:PORT/ --spki BASE64 [--out DIR]
+//        [--timeout-ms 30000] [--turn-host HOST] [--chromium /usr/bin/chromium]
+//
+// Scenario "call": pages A and B join one room with ?relay=1 through the join screen; both
+// must connect with relay candidates on both ends of the selected pair, decode >= 30 frames
+// both ways, deliver chat both ways, move two files at once (1 MiB + 300 KiB of random bytes)
+// with matching SHA-256, show A's mute on B (DOM and hook), and survive a dropped signaling
+// socket (resume, same session, chat still flows) without a reload.
+// Scenario "mesh": three pages (one at phone width) join another room; every pair connects
+// relay/relay, and the phone page does not scroll sideways.
+// Any console error, page error or failed request on any page fails the run. Screenshots of
+// every page go to --out. Prints one JSON document on stdout (logs on stderr); exits 0 when
+// everything passed, 1 when a check failed, 2 on a usage or setup error.
+//
+// Hooks used (web/app.js): window.icegate.state(), window.icegate.stats(),
+// window.icegate.dropSignaling(); and data-testid: room, name, join, chat-input, chat-message,
+// file-input, file-transfer[data-dir][data-status], mute, peer-tile[data-session][data-audio],
+// peer-muted.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+function log(...args) {
+  process.stderr.write(`[call_test ${new Date().toISOString().slice(11, 23)}] ${args.join(' ')}\n`);
+}
+
+function usage(message) {
+  log(`error: ${message}`);
+  process.exit(2);
+}
+
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      spki: { type: 'string' },
+      out: { type: 'string' },
+      'timeout-ms': { type: 'string', default: '30000' },
+      'turn-host': { type: 'string', multiple: true, default: [] },
+      frames: { type: 'string', default: '30' },
+      chromium: { type: 'string', default: '/usr/bin/chromium' },
+      scenario: { type: 'string', multiple: true, default: [] },
+    },
+  }));
+} catch (err) {
+  usage(err.message);
+}
+
+if (!opts.url) usage('--url is required (https://HOST:PORT/ of icegate)');
+let base;
+try {
+  base = new URL(opts.url);
+} catch {
+  usage(`--url: not a URL: ${opts.url}`);
+}
+if (base.protocol !== 'https:') usage('--url must be https:// (getUserMedia and wss need it)');
+base.search = '';
+base.hash = '';
+const timeoutMs = Number(opts['timeout-ms']);
+if (!(timeoutMs > 0)) usage('--timeout-ms must be a positive number');
+const framesWanted = Number(opts.frames);
+const scenarios = opts.scenario.length ? opts.scenario : ['call', 'mesh'];
+for (const s of scenarios) if (!['call', 'mesh'].includes(s)) usage(`unknown --scenario ${s}`);
+const urlHost = base.hostname.replace(/^\[|\]$/g, '');
+
+const watchdogMs = 90000 + scenarios.length * 4 * timeoutMs;
+setTimeout(() => {
+  log(`watchdog: still running after ${watchdogMs} ms, giving up`);
+  process.exit(2);
+}, watchdogMs).unref();
+
+// The full Chromium command line (ignoreDefaultArgs: true): one merged --disable-features, and
+// nothing but loopback, the page host and the TURN hosts resolves.
+function chromiumArgs(userDataDir) {
+  const exclude = ['localhost', '127.0.0.1', urlHost, ...opts['turn-host']]
+    .filter((h, i, all) => h && all.indexOf(h) === i);
+  const args = [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-default-apps',
+    '--disable-extensions',
+    '--disable-breakpad',
+    '--disable-domain-reliability',
+    '--disable-client-side-phishing-detection',
+    '--disable-dev-shm-usage',
+    '--metrics-recording-only',
+    '--password-store=basic',
+    '--use-mock-keychain',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required',
+    '--mute-audio',
+    '--disable-background-timer-throttling',
+    '--disable-backgrounding-occluded-windows',
+    '--disable-renderer-backgrounding',
+    '--disable-features=' + [
+      'WebRtcHideLocalIpsWithMdns',
+      'Translate',
+      'MediaRouter',
+      'DialMediaRouteProvider',
+      'OptimizationHints',
+      'CertificateTransparencyComponentUpdater',
+      'AutofillServerCommunication',
+      'HttpsUpgrades',
+      'DestroyProfileOnBrowserClose',
+      'GlobalMediaControls',
+      'LensOverlay',
+    ].join(','),
+    '--remote-debugging-pipe',
+    `--user-data-dir=${userDataDir}`,
+    `--host-resolver-rules=MAP * ~NOTFOUND, ${exclude.map((h) => `EXCLUDE ${h}`).join(', ')}`,
+  ];
+  if (opts.spki) args.push(`--ignore-certificate-errors-spki-list=${opts.spki}`);
+  args.push('about:blank');
+  return args;
+}
+
+const problems = []; // console errors, page errors, failed requests: any fails the run
+let closing = false;
+
+async function openPage(browser, label, viewport = { width: 1100, height: 680 }) {
+  const context = await browser.newContext({
+    viewport,
+    ignoreHTTPSErrors: !opts.spki,
+    permissions: ['camera', 'microphone'],
+  });
+  const page = await context.newPage();
+  page.label = label;
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !closing) problems.push({ page: label, kind: 'console', text: m.text() });
+    if (['error', 'warning'].includes(m.type())) log(`[${label} console.${m.type()}] ${m.text()}`);
+  });
+  page.on('pageerror', (e) => {
+    if (!closing) problems.push({ page: label, kind: 'pageerror', text: String(e) });
+    log(`[${label} pageerror] ${e}`);
+  });
+  page.on('requestfailed', (r) => {
+    if (!closing) problems.push({ page: label, kind: 'requestfailed', text: `${r.url()} ${r.failure()?.errorText}` });
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !closing) problems.push({ page: label, kind: 'http', text: `${r.status()} ${r.url()}` });
+  });
+  return page;
+}
+
+function roomUrl(room) {
+  return `${base.href}?relay=1#${encodeURIComponent(room)}`;
+}
+
+// Opens the page, checks that #room came from the URL, types a name and joins.
+async function join(page, room, name) {
+  await page.goto(roomUrl(room), { timeout: 15000 });
+  const prefilled = await page.getByTestId('room').inputValue();
+  if (prefilled !== room) throw new Error(`${page.label}: room field shows ${JSON.stringify(prefilled)}, not ${room}`);
+  await page.getByTestId('name').fill(name);
+  await page.getByTestId('join').click();
+  await page.waitForFunction(() => window.icegate && window.icegate.state().signaling === 'open',
+    null, { timeout: timeoutMs, polling: 50 });
+  const st = await page.evaluate(() => window.icegate.state());
+  if (st.iceTransportPolicy !== 'relay') throw new Error(`${page.label}: iceTransportPolicy is ${st.iceTransportPolicy}`);
+  return st.session;
+}
+
+async function waitConnected(page, count) {
+  await page.waitForFunction((n) => {
+    const peers = window.icegate.state().peers;
+    return peers.length === n && peers.every((p) => p.connectionState === 'connected');
+  }, count, { timeout: timeoutMs, polling: 50 });
+}
+
+async function stats(page) {
+  return page.evaluate(() => window.icegate.stats());
+}
+
+// Polls until every peer of `page` has decoded `n` video frames; returns the last stats.
+async function waitFrames(page, n) {
+  const deadline = Date.now() + timeoutMs;
+  let s;
+  for (;;) {
+    s = await stats(page);
+    const vals = Object.values(s);
+    if (vals.length && vals.every((v) => v.video.framesDecoded >= n)) return s;
+    if (Date.now() > deadline) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function checkRelay(label, s, failures) {
+  for (const [session, v] of Object.entries(s)) {
+    const who = `${label}->${session.slice(0, 6)}`;
+    if (!v.local || !v.remote) {
+      failures.push(`${who}: no selected candidate pair`);
+      continue;
+    }
+    if (v.local.candidateType !== 'relay') failures.push(`${who}: local candidate is ${v.local.candidateType}, not relay`);
+    if (v.remote.candidateType !== 'relay') failures.push(`${who}: remote candidate is ${v.remote.candidateType}, not relay`);
+  }
+}
+
+// What a page knows, for the result of a failed scenario.
+async function diagnose(pages) {
+  const out = {};
+  for (const p of pages) {
+    out[p.label] = await p.evaluate(() => ({
+      state: window.icegate.state(),
+      log: window.icegate.log().slice(-40).map((e) => `${e.dir} ${e.type} ${e.summary}`),
+    })).catch((err) => ({ error: err.message.split('\n')[0] }));
+  }
+  return out;
+}
+
+async function shot(page, name, result) {
+  if (!opts.out) return;
+  const file = path.join(opts.out, name);
+  try {
+    await page.screenshot({ path: file, timeout: 10000 });
+    result.screenshots.push(file);
+  } catch (err) {
+    log(`${page.label}: screenshot failed: ${err.message}`);
+  }
+}
+
+async function sendChat(from, to, text) {
+  const t0 = Date.now();
+  await from.getByTestId('chat-input').fill(text);
+  await from.getByTestId('chat-input').press('Enter');
+  await to.getByTestId('chat-message').filter({ hasText: text }).first().waitFor({ timeout: timeoutMs });
+  return Date.now() - t0;
+}
+
+const HOSTILE_NAME = 'M1 <b>bold</b> <img src=x> & "co"';
+
+function sha256(buf) {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+// ---- scenario 1: two pages, relay-only ---------------------------------------------------------
+async function scenarioCall(browser, result) {
+  const r = { ok: false, failures: [], timings: {} };
+  result.scenarios.call = r;
+  const room = `room-${randomBytes(4).toString('hex')}`;
+  r.room = room;
+  const a = await openPage(browser, 'A');
+  const b = await openPage(browser, 'B');
+  try {
+    const t0 = Date.now();
+    const [sa, sb] = await Promise.all([join(a, room, 'Alice'), join(b, room, 'Bob')]);
+    r.sessions = { a: sa, b: sb };
+    await Promise.all([waitConnected(a, 1), waitConnected(b, 1)]);
+    r.timings.connectMs = Date.now() - t0;
+    const conn = await a.evaluate(() => window.icegate.state().peers[0].connectMs);
+    r.timings.pcConnectMs = conn;
+    log(`call: connected in ${r.timings.connectMs} ms (pc ${conn} ms after creation)`);
+
+    const t1 = Date.now();
+    const [stA, stB] = await Promise.all([waitFrames(a, framesWanted), waitFrames(b, framesWanted)]);
+    r.timings.framesMs = Date.now() - t1;
+    r.stats = { a: stA, b: stB };
+    for (const [label, s] of [['A', stA], ['B', stB]]) {
+      const v = Object.values(s)[0];
+      if (!v || v.video.framesDecoded < framesWanted) {
+        r.failures.push(`${label}: ${v ? v.video.framesDecoded : 0} frames decoded, want >= ${framesWanted}`);
+      }
+      checkRelay(label, s, r.failures);
+    }
+    log(`call: frames ${Object.values(stA)[0]?.video.framesDecoded}/${Object.values(stB)[0]?.video.framesDecoded} in ${r.timings.framesMs} ms`);
+
+    const tag = randomBytes(3).toString('hex');
+    r.timings.chatAtoBMs = await sendChat(a, b, `hello from A ${tag}`);
+    r.timings.chatBtoAMs = await sendChat(b, a, `hi A, B here ${tag}`);
+    const chatA = (await a.evaluate(() => window.icegate.state().chat)).map((m) => m.text);
+    for (const text of [`hello from A ${tag}`, `hi A, B here ${tag}`]) {
+      if (!chatA.includes(text)) r.failures.push(`A's chat log lacks ${JSON.stringify(text)}`);
+    }
+
+    // Two files at once through the file picker.
+    const blobs = [
+      { name: 'random-1MiB.bin', mimeType: 'application/octet-stream', buffer: randomBytes(1 << 20) },
+      { name: 'notes.bin', mimeType: 'application/octet-stream', buffer: randomBytes(300 * 1024) },
+    ];
+    const t2 = Date.now();
+    await a.getByTestId('tab-files').click();
+    await b.getByTestId('tab-files').click();
+    await a.getByTestId('file-input').setInputFiles(blobs);
+    try {
+      await b.waitForFunction((n) => window.icegate.files()
+        .filter((f) => f.dir === 'in' && ['verified', 'failed'].includes(f.status)).length >= n,
+      blobs.length, { timeout: timeoutMs, polling: 50 });
+    } catch (err) {
+      r.failures.push(`files: not all received within ${timeoutMs} ms`);
+    }
+    r.timings.filesMs = Date.now() - t2;
+    const got = await b.evaluate(() => window.icegate.files());
+    r.files = [];
+    for (const blob of blobs) {
+      const want = sha256(blob.buffer);
+      const f = got.find((x) => x.dir === 'in' && x.name === blob.name);
+      r.files.push({ name: blob.name, size: blob.buffer.length, sha256: want, received: f || null });
+      if (!f) {
+        r.failures.push(`${blob.name}: not received`);
+      } else if (f.status !== 'verified' || f.actualSha256 !== want || f.size !== blob.buffer.length) {
+        r.failures.push(`${blob.name}: ${f.status} ${f.error || ''} (sha ${f.actualSha256}, want ${want})`);
+      }
+    }
+    const verifiedRows = await b.locator('[data-testid="file-transfer"][data-dir="in"][data-status="verified"]').count();
+    if (verifiedRows !== blobs.length) r.failures.push(`B's file list shows ${verifiedRows} verified files`);
+    log(`call: files in ${r.timings.filesMs} ms`);
+    await shot(a, 'call-files-a.png', result);
+    await a.getByTestId('tab-chat').click();
+    await b.getByTestId('tab-chat').click();
+
+    // A mutes; B sees it in the tile and in the hook.
+    const t3 = Date.now();
+    await a.getByTestId('mute').click();
+    const tileA = b.locator(`[data-testid="peer-tile"][data-session="${sa}"]`);
+    try {
+      await tileA.and(b.locator('[data-audio="off"]')).waitFor({ timeout: timeoutMs });
+      await tileA.getByTestId('peer-muted').waitFor({ state: 'visible', timeout: 2000 });
+    } catch {
+      r.failures.push('B does not show A as muted');
+    }
+    r.timings.muteMs = Date.now() - t3;
+    const peerOnB = (await b.evaluate(() => window.icegate.state().peers))[0];
+    if (!peerOnB || peerOnB.state.audio !== false) r.failures.push(`B's hook has A's audio as ${peerOnB?.state.audio}`);
+    if ((await a.getByTestId('mute').getAttribute('aria-pressed')) !== 'true') r.failures.push('A\'s mute button is not pressed');
+
+    // Toasts fade within 5 s; wait for them so the screenshots show the call itself.
+    await Promise.all([a, b].map((p) => p.waitForFunction(() => !document.querySelector('.toast'),
+      null, { timeout: 6000 }).catch(() => {})));
+    await shot(a, 'call-a.png', result);
+    await shot(b, 'call-b.png', result);
+
+    // B's signaling socket drops; it resumes the same session without a reload, media stays up.
+    const t4 = Date.now();
+    const joins = await b.evaluate(() => {
+      const n = window.icegate.state().joins;
+      window.icegate.dropSignaling();
+      return n;
+    });
+    try {
+      await b.waitForFunction(([n, s]) => {
+        const st = window.icegate.state();
+        return st.joins > n && st.signaling === 'open' && st.session === s;
+      }, [joins, sb], { timeout: timeoutMs, polling: 50 });
+      r.timings.resumeMs = Date.now() - t4;
+      r.timings.chatAfterResumeMs = await sendChat(a, b, `still there? ${tag}`);
+      await Promise.all([waitConnected(a, 1), waitConnected(b, 1)]);
+    } catch (err) {
+      const st = await b.evaluate(() => window.icegate.state()).catch(() => null);
+      r.failures.push(`resume: ${err.message.split('\n')[0]} (B: ${st?.signaling}, session ${st?.session === sb ? 'same' : 'changed'})`);
+    }
+  } catch (err) {
+    r.failures.push(`error: ${err.message.split('\n')[0]}`);
+    log(`call: ${err.stack || err}`);
+    r.diagnosis = await diagnose([a, b]);
+    await shot(a, 'call-a-failed.png', result);
+    await shot(b, 'call-b-failed.png', result);
+  }
+  r.ok = r.failures.length === 0;
+  return [a, b];
+}
+
+// ---- scenario 2: three pages, full mesh --------------------------------------------------------
+async function scenarioMesh(browser, result) {
+  const r = { ok: false, failures: [], timings: {} };
+  result.scenarios.mesh = r;
+  const room = `mesh-${randomBytes(4).toString('hex')}`;
+  r.room = room;
+  const pages = [
+    await openPage(browser, 'M1'),
+    await openPage(browser, 'M2'),
+    await openPage(browser, 'M3', { width: 390, height: 844 }),
+  ];
+  try {
+    const t0 = Date.now();
+    // One after another, so each newcomer meets the ones already there.
+    const sessions = [];
+    // The first name is markup: it must be shown as text everywhere, never parsed.
+    const names = [HOSTILE_NAME, 'Mesh 2', 'Mesh 3'];
+    for (const [i, p] of pages.entries()) {
+      sessions.push(await join(p, room, names[i]));
+      r.timings[`joined${i + 1}Ms`] = Date.now() - t0;
+    }
+    const t1 = Date.now();
+    await Promise.all(pages.map((p) => waitConnected(p, pages.length - 1)));
+    r.timings.connectMs = Date.now() - t0;
+    r.timings.connectAfterJoinMs = Date.now() - t1;
+    log(`mesh: all pairs connected in ${r.timings.connectMs} ms`);
+    r.pairs = {};
+    for (const [i, p] of pages.entries()) {
+      const st = await p.evaluate(() => window.icegate.state());
+      const seen = st.peers.map((x) => x.session).sort();
+      const want = sessions.filter((s) => s !== sessions[i]).sort();
+      if (JSON.stringify(seen) !== JSON.stringify(want)) r.failures.push(`${p.label}: peers ${seen}, want ${want}`);
+      const s = await waitFrames(p, 10);
+      checkRelay(p.label, s, r.failures);
+      r.pairs[p.label] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, {
+        local: v.local?.candidateType, remote: v.remote?.candidateType, framesDecoded: v.video.framesDecoded, rttMs: v.rttMs,
+      }]));
+    }
+    for (const p of pages.slice(1)) {
+      const shown = await p.locator(`[data-testid="peer-tile"][data-session="${sessions[0]}"] .tile-name`).textContent();
+      if (shown !== HOSTILE_NAME) r.failures.push(`${p.label} shows the first name as ${JSON.stringify(shown)}`);
+      if (await p.locator('figure b, figure img').count()) r.failures.push(`${p.label}: a display name was parsed as HTML`);
+    }
+    const phone = pages[2];
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 0) r.failures.push(`phone width: page scrolls sideways by ${overflow} px`);
+    for (const p of pages) await shot(p, `mesh-${p.label.toLowerCase()}.png`, result);
+  } catch (err) {
+    r.failures.push(`error: ${err.message.split('\n')[0]}`);
+    log(`mesh: ${err.stack || err}`);
+    r.diagnosis = await diagnose(pages);
+    for (const p of pages) await shot(p, `mesh-${p.label.toLowerCase()}-failed.png`, result);
+  }
+  r.ok = r.failures.length === 0;
+  return pages;
+}
+
+async function main() {
+  if (opts.out) mkdirSync(opts.out, { recursive: true });
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'icegate-call-chromium-'));
+  const args = chromiumArgs(userDataDir);
+  const result = { ok: false, url: base.href, chromium: null, node: process.version, scenarios: {}, problems, screenshots: [] };
+  let browser = null;
+  try {
+    log(`launching ${opts.chromium} for ${base.href}`);
+    browser = await chromium.launch({
+      executablePath: opts.chromium, ignoreDefaultArgs: true, args, headless: true, timeout: 30000,
+    });
+    result.chromium = browser.version();
+    log(`chromium ${result.chromium}`);
+    const open = [];
+    if (scenarios.includes('call')) open.push(...await scenarioCall(browser, result));
+    if (scenarios.includes('mesh')) open.push(...await scenarioMesh(browser, result));
+    closing = true;
+    for (const p of open) await p.context().close().catch(() => {});
+    result.ok = scenarios.every((s) => result.scenarios[s]?.ok) && problems.length === 0;
+  } catch (err) {
+    result.error = err.message;
+    log(`error: ${err.stack || err}`);
+  } finally {
+    closing = true;
+    if (browser) await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+    rmSync(userDataDir, { recursive: true, force: true, maxRetries: 3 });
+  }
+  for (const s of scenarios) {
+    const r = result.scenarios[s];
+    if (r) log(`${s}: ${r.ok ? 'PASS' : 'FAIL'} ${JSON.stringify(r.timings)}${r.ok ? '' : `: ${r.failures.join('; ')}`}`);
+  }
+  if (problems.length) log(`console/page problems: ${JSON.stringify(problems)}`);
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  // playwright-core keeps node alive for a few seconds after close: exit explicitly.
+  process.exit(result.ok ? 0 : (result.error && !Object.keys(result.scenarios).length ? 2 : 1));
+}
+
+main().catch((err) => {
+  log(`fatal: ${err.stack || err}`);
+  process.exit(2);
+});

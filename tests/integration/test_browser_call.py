@@ -1,0 +1,127 @@
+"""Browser end-to-end: the web client (web/) served by icegate, calling itself relay-only.
+
+Starts the real binary with STUN/TURN on UDP/TCP/TLS port 0, HTTPS (web client + /ws
+signaling) on port 0 and a TURN REST secret, then runs tests/e2e/call_test.mjs: headless
+Chromium (Debian's, driven by playwright-core) opens the page several times. Two pages join one
+room with ?relay=1 and must connect through icegate's TURN (relay/relay selected pairs), decode
+video both ways, exchange chat, move files with matching SHA-256, show a peer's mute and survive
+a dropped signaling socket; three pages form a full mesh. Screenshots land in the test's tmp
+dir; with ICEGATE_UPDATE_SCREENSHOT=1 the two-person call is copied to docs/img/call.png.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from icegate_proc import ROOT, Icegate
+
+E2E = ROOT / "tests" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+TIMEOUT_MS = 30000
+
+CONFIG = f"""\
+http:
+  listen: 127.0.0.1:0
+  web_root: {ROOT / "web"}
+auth:
+  secrets: [e2e-secret]
+peers:
+  allow: [127.0.0.0/8]
+relay:
+  address: 127.0.0.1
+"""
+
+
+def require_tools():
+    """node, npm and Chromium are test dependencies (`make test-deps`): missing is a failure."""
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if not os.access(CHROMIUM, os.X_OK):
+        missing.append(CHROMIUM + " (apt-get install chromium)")
+    if missing:
+        pytest.fail("browser test needs " + ", ".join(missing)
+                    + "; `make test-deps` installs them", pytrace=False)
+    if not (E2E / "node_modules" / "playwright-core" / "package.json").exists():
+        try:
+            done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=E2E,
+                                  capture_output=True, text=True, timeout=240)
+        except subprocess.TimeoutExpired:
+            pytest.fail("`npm ci` in tests/e2e took over 240 s", pytrace=False)
+        if done.returncode != 0:
+            pytest.fail(f"`npm ci` in tests/e2e failed ({done.returncode}):\n"
+                        + done.stdout + done.stderr, pytrace=False)
+
+
+def spki_pin(log):
+    m = re.search(r"certificate SPKI sha256 \(for --ignore-certificate-errors-spki-list\): "
+                  r"([A-Za-z0-9+/=]+)", log)
+    assert m, "icegate printed no SPKI pin:\n" + log
+    return m.group(1)
+
+
+def https_port(log):
+    m = re.search(r"listening on https://127\.0\.0\.1:(\d+)", log)
+    assert m, "icegate printed no 'listening on https://127.0.0.1:PORT' line:\n" + log
+    return int(m.group(1))
+
+
+def test_browser_call(tmp_path):
+    require_tools()
+    listen = ["udp://127.0.0.1:0", "tcp://127.0.0.1:0", "tls://127.0.0.1:0"]
+    with Icegate(extra_yaml=CONFIG, listen=listen) as server:
+        startup = server.output()
+        spki = spki_pin(startup)
+        url = f"https://127.0.0.1:{https_port(startup)}/"
+        cmd = ["node", str(E2E / "call_test.mjs"),
+               "--url", url,
+               "--spki", spki,
+               "--timeout-ms", str(TIMEOUT_MS),
+               "--out", str(tmp_path)]
+        try:
+            run = subprocess.run(cmd, cwd=E2E, capture_output=True, text=True,
+                                 timeout=8 * TIMEOUT_MS / 1000 + 120)
+        except subprocess.TimeoutExpired as e:
+            pytest.fail(f"call_test.mjs did not end:\n{e.stderr!s}\n--- icegate ---\n"
+                        + server.output(), pytrace=False)
+        log = server.output()
+        assert server.alive(), "icegate died during the browser test:\n" + log
+
+    print(run.stderr)
+    try:
+        result = json.loads(run.stdout)
+    except ValueError:
+        result = None
+    if result is not None:
+        (tmp_path / "result.json").write_text(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
+    assert run.returncode == 0 and result and result["ok"], (
+        f"call_test.mjs exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
+        f"\n--- icegate ---\n{log}")
+
+    call = result["scenarios"]["call"]
+    assert call["ok"], call["failures"]
+    for side in ("a", "b"):
+        for peer in call["stats"][side].values():
+            assert peer["local"]["candidateType"] == "relay"
+            assert peer["remote"]["candidateType"] == "relay"
+            assert peer["video"]["framesDecoded"] >= 30
+    for f in call["files"]:
+        assert f["received"]["status"] == "verified"
+        assert f["received"]["actualSha256"] == f["sha256"]
+    mesh = result["scenarios"]["mesh"]
+    assert mesh["ok"], mesh["failures"]
+    assert len(mesh["pairs"]) == 3 and all(len(p) == 2 for p in mesh["pairs"].values())
+    assert result["problems"] == []
+
+    # Relay-only calls allocate on icegate, with REST usernames ("expiry:name").
+    created = [line for line in log.splitlines() if "allocation created" in line]
+    assert len(created) >= 4, "expected >= 4 allocations in the log:\n" + log
+
+    shots = {os.path.basename(p) for p in result["screenshots"]}
+    assert {"call-a.png", "call-b.png", "mesh-m1.png", "mesh-m2.png", "mesh-m3.png"} <= shots
+    if os.environ.get("ICEGATE_UPDATE_SCREENSHOT") == "1":
+        dest = ROOT / "docs" / "img" / "call.png"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tmp_path / "call-b.png", dest)
