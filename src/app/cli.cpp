@@ -127,6 +127,19 @@ void announce(const config& cfg, const std::vector<std::string>& bound) {
             break;
         }
     }
+    for (const auto& b : bound) {
+        if (b.starts_with("https://")) {
+            std::string url = b;
+            for (const auto& any : {"https://0.0.0.0:", "https://[::]:"}) {
+                if (url.starts_with(any)) {
+                    url = "https://localhost:" + url.substr(std::string_view(any).size());
+                }
+            }
+            log->info("web client: open {}/ in two browser tabs and join one room (add ?relay=1 "
+                      "to relay the call through TURN)",
+                      url);
+        }
+    }
     log->info("ready");
 }
 
