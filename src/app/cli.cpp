@@ -1,6 +1,7 @@
 // Subcommand dispatch, config discovery, and `serve` (signals, sd_notify, clean shutdown).
 #include "cli.hpp"
 
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include <cstdio>
@@ -143,11 +144,27 @@ void announce(const config& cfg, const std::vector<std::string>& bound) {
     log->info("ready");
 }
 
+// Every WebSocket, TCP/TLS client and relay costs a descriptor: use all the hard limit allows
+// (the systemd unit sets LimitNOFILE; a shell's soft limit is often 1024).
+void raise_descriptor_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536) {
+        spdlog::get("app")->info("open file limit is {}: at most about that many connections "
+                                 "and relays at once",
+                                 static_cast<unsigned long long>(rl.rlim_cur));
+    }
+}
+
 int serve(const options& o) {
     const auto cfg = find_config(o.config);
     // Lines reach journald or a test's pipe as they are written, not when a buffer fills.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     setup_logging(cfg->log);
+    raise_descriptor_limit();
 
     // Signals are caught from here on, before anyone is told we are ready.
     boost::asio::io_context main_io(1);

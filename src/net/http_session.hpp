@@ -97,6 +97,7 @@ private:
     std::deque<ws_frame> queue_;
     std::size_t queued_bytes_ = 0;
     std::optional<http_response> refusal_;
+    bool open_ = false; // the upgrade handshake completed
     bool writing_ = false;
     bool close_requested_ = false;
     bool close_sent_ = false;

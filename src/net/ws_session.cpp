@@ -56,6 +56,7 @@ void ws_session::on_accept(beast::error_code ec) {
     if (ec) {
         return finish();
     }
+    open_ = true;
     arm_tick();
     do_read();
 }
@@ -102,6 +103,12 @@ void ws_session::send(ws_frame frame) {
 
 void ws_session::close(std::uint16_t code, std::string_view reason) {
     if (finished_ || close_requested_) {
+        return;
+    }
+    if (!open_) {
+        // Refused, or still in the upgrade handshake: there is no WebSocket to close politely.
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(ws_).socket().close(ignored);
         return;
     }
     close_requested_ = true;

@@ -22,7 +22,7 @@ struct http_limits {
     std::chrono::seconds idle_timeout{60};      // keep-alive between requests
     std::uint32_t header_limit = 8 * 1024;      // bytes of request line + headers
     std::uint32_t body_limit = 16 * 1024;       // bytes of request body
-    std::size_t max_connections = 20000;        // per worker, HTTP and WebSocket together
+    std::size_t max_connections = 65536;        // per worker, HTTP and WebSocket together
     // WebSocket: messages above the app's own limit still reach it (so it can answer
     // too_large and keep the session); above this one Beast closes the socket (1009).
     std::size_t ws_message_limit = 1024 * 1024;
