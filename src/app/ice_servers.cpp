@@ -96,8 +96,10 @@ std::vector<std::string> ice_minter::uris(std::string_view request_host) const {
         }
     }
     // UDP first, then TCP, then TLS: browsers try them in about this order anyway.
-    std::ranges::stable_partition(
-        turn, [](const std::string& u) { return u.ends_with("transport=udp"); });
+    const auto rank = [](const std::string& u) {
+        return u.starts_with("turns:") ? 2 : u.ends_with("transport=udp") ? 0 : 1;
+    };
+    std::ranges::stable_sort(turn, {}, rank);
     stun.insert(stun.end(), turn.begin(), turn.end());
     return stun;
 }

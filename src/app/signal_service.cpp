@@ -153,14 +153,16 @@ bool signal_connection::count_abuse() {
 void signal_connection::on_text(std::string_view text) {
     last_rx_ = steady::now();
     pinged_ = false;
-    if (!bucket_.take(last_rx_)) {
+    const bool within_rate = bucket_.take(last_rx_);
+    signal::parse_error detail;
+    auto parsed = signal::parse_client_frame(text, hub_.config().frame_limits, &detail);
+    if (!within_rate) {
         if (!count_abuse()) {
-            refuse(signal::errc::rate_limited, "slow down: message rate exceeded");
+            refuse(signal::errc::rate_limited, "slow down: message rate exceeded",
+                   parsed ? signal::id_of(*parsed) : detail.re);
         }
         return;
     }
-    signal::parse_error detail;
-    auto parsed = signal::parse_client_frame(text, hub_.config().frame_limits, &detail);
     if (!parsed) {
         if (!count_abuse()) {
             send(signal::serialize(detail));

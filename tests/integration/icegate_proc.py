@@ -7,6 +7,7 @@ import signal
 import subprocess
 import tempfile
 import textwrap
+import threading
 import time
 
 ROOT = pathlib.Path(os.environ.get("ICEGATE_SOURCE_DIR",
@@ -41,6 +42,8 @@ class Icegate:
         self.proc = None
         self.lines = []
         self.pending = b""
+        self.lock = threading.Lock()  # readline from a drain() thread and from the test
+        self.drainer = None
         self.listening = {}  # "udp4" -> ("127.0.0.1", port), "udp6" -> ("::1", port), ...
 
     def start(self, timeout=15.0):
@@ -52,7 +55,7 @@ class Icegate:
             line = self.readline(deadline - time.monotonic())
             if line is None:
                 break
-            m = re.search(r"listening on (udp|tcp|tls)://(\[[^\]]+\]|[^:]+):(\d+)", line)
+            m = re.search(r"listening on (udp|tcp|tls|https)://(\[[^\]]+\]|[^:]+):(\d+)", line)
             if m:
                 host = m.group(2).strip("[]")
                 fam = "6" if ":" in host else "4"
@@ -66,6 +69,10 @@ class Icegate:
         """The next line of output, or None after `timeout` seconds or at end of output.
         Reads the pipe with os.read into our own buffer: select() cannot see bytes that a
         buffered file object has already pulled in."""
+        with self.lock:
+            return self._readline(timeout)
+
+    def _readline(self, timeout):
         deadline = time.monotonic() + max(timeout, 0)
         while b"\n" not in self.pending:
             left = deadline - time.monotonic()
@@ -82,6 +89,21 @@ class Icegate:
         line = raw.decode(errors="replace") + "\n"
         self.lines.append(line)
         return line
+
+    def drain(self):
+        """Keeps reading the output in a thread, for tests that make the server log a lot: a
+        full pipe would block its logging and with it the worker threads."""
+        if self.drainer is not None:
+            return
+        stopping = threading.Event()
+        proc = self.proc
+
+        def pump():
+            while not stopping.is_set():
+                if self.readline(0.2) is None and proc.poll() is not None:
+                    break
+        self.drainer = (threading.Thread(target=pump, daemon=True), stopping)
+        self.drainer[0].start()
 
     def output(self):
         """Everything printed so far (drains what is pending without blocking)."""
@@ -105,6 +127,10 @@ class Icegate:
                 self.proc.kill()
                 self.proc.wait()
         took = time.monotonic() - t0
+        if self.drainer is not None:
+            self.drainer[1].set()
+            self.drainer[0].join()
+            self.drainer = None
         self.output()
         code = self.proc.returncode
         self.proc.stdout.close()
