@@ -39,10 +39,12 @@ build: deps
 run: build
 	./$(BUILD)/icegate serve -c $(CONFIG)
 
-# Everything: formatting, plain build, sanitizers, fuzzers.
+# Everything: formatting, plain build, a smoke run of the benchmarks (times nothing),
+# sanitizers, fuzzers.
 test: test-deps
 	$(MAKE) format-check
 	$(MAKE) check
+	$(MAKE) bench-smoke BENCH_BUILD=$(BUILD)
 	$(MAKE) asan
 	$(MAKE) fuzz
 
@@ -53,14 +55,15 @@ check: test-deps
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 asan: test-deps
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DICEGATE_SANITIZE=ON
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DICEGATE_SANITIZE=ON \
+	    -DICEGATE_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 fuzz-build: test-deps
 	CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	    -DICEGATE_FUZZ=ON -DICEGATE_TESTS=OFF
+	    -DICEGATE_FUZZ=ON -DICEGATE_TESTS=OFF -DICEGATE_BENCH=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 # Runs each fuzzer for FUZZ_SECONDS on a copy of its kept corpus (fuzz/corpus/<name>).
