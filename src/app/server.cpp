@@ -85,7 +85,7 @@ net::stream_limits limits_of(const config& c) {
 
 server::server(std::shared_ptr<const config> cfg)
     : cfg_(with_rest_secret(std::move(cfg))), quotas_(std::make_shared<turn::quota_table>()),
-      reservations_(std::make_shared<turn::reservation_table>()) {
+      reservations_(std::make_shared<turn::reservation_table>()), metrics_(cfg_->workers) {
     const auto relays = resolve_relay_addresses(*cfg_);
     check_relay_addresses(relays);
     const auto auth = std::make_shared<const turn::authenticator>(make_auth_settings(*cfg_));
@@ -208,6 +208,8 @@ std::string server::open_https(const listen_address& la) {
     }
     s.web.web_root = canonical_web_root(*cfg_);
     s.web.join_secret = cfg_->signal.join_secret;
+    s.web.metrics = &metrics_;
+    s.web.metrics_allow = cfg_->metrics.allow;
     std::vector<net::worker*> workers;
     std::vector<signal::room_table*> tables;
     for (auto& slot : slots_) {
@@ -289,8 +291,24 @@ void server::start_tick(worker_slot& slot) {
         slot.engine->on_tick(read_clock());
         slot.io->flush();
         slot.rooms->on_tick(signal_clock());
+        publish_metrics(slot.w->index());
         start_tick(slot);
     });
+}
+
+// Once a second, on worker `w`: its counters into its metrics slot.
+void server::publish_metrics(std::size_t w) {
+    auto& slot = slots_[w];
+    const auto& c = slot.engine->counters();
+    metrics_.publish(w, metric::allocations, slot.engine->allocation_count());
+    metrics_.publish(w, metric::allocations_created, c.allocations_created);
+    metrics_.publish(w, metric::allocations_ended, c.allocations_ended);
+    metrics_.publish(w, metric::peer_dropped_no_permission, c.peer_dropped_no_permission);
+    metrics_.publish(w, metric::peer_dropped_policy, c.peer_dropped_policy);
+    metrics_.publish(w, metric::client_dropped, c.client_dropped);
+    metrics_.publish(w, metric::rooms, slot.rooms->rooms());
+    metrics_.publish(w, metric::room_members, slot.rooms->members());
+    metrics_.publish(w, metric::https_connections, slot.https ? slot.https->connections() : 0);
 }
 
 void server::stop() {

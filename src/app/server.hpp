@@ -19,6 +19,7 @@
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/quota_table.hpp"
 #include "icegate/turn/reservation_table.hpp"
+#include "metrics.hpp"
 #include "signal_service.hpp"
 #include "turn_setup.hpp"
 
@@ -56,6 +57,7 @@ private:
 
     static void check_relay_addresses(const relay_addresses& relays);
     void start_tick(worker_slot& slot);
+    void publish_metrics(std::size_t w);
     std::string open_udp(const listen_address& la);
     std::string open_stream(const listen_address& la);
     std::string open_https(const listen_address& la);
@@ -65,6 +67,7 @@ private:
     std::shared_ptr<turn::quota_table> quotas_;
     std::shared_ptr<turn::reservation_table> reservations_; // EVEN-PORT, across workers
     std::vector<listen_address> bound_;                     // STUN/TURN listeners, ports resolved
+    metrics_registry metrics_;                              // per-worker slots for /metrics
     std::unique_ptr<signal_hub> hub_; // declared before slots_: their apps refer to it
     std::vector<worker_slot> slots_;
     std::shared_ptr<boost::asio::ssl::context> tls_;

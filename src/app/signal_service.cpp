@@ -352,7 +352,11 @@ std::size_t signal_hub::home_of(const std::string& room) const noexcept {
 }
 
 net::http_response signal_app::handle(const net::http_request& req,
-                                      const boost::asio::ip::tcp::endpoint&) {
+                                      const boost::asio::ip::tcp::endpoint& remote) {
+    const auto target = std::string_view(req.target().data(), req.target().size());
+    if (target.substr(0, target.find('?')) == "/metrics") {
+        return handle_metrics_request(req, hub_.config().web, remote.address());
+    }
     return handle_web_request(req, hub_.config().web, unix_now(), random_token());
 }
 

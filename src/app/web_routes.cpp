@@ -239,6 +239,26 @@ std::string_view content_type_for(const fs::path& file) {
     return "application/octet-stream";
 }
 
+net::http_response handle_metrics_request(const net::http_request& req, const web_context& ctx,
+                                          const boost::asio::ip::address& remote) {
+    if (!ctx.metrics) {
+        return text(req, http::status::not_found, "not found\n");
+    }
+    if (!metrics_allowed(ctx.metrics_allow, remote)) {
+        return text(req, http::status::forbidden, "metrics.allow does not list this address\n");
+    }
+    if (req.method() != http::verb::get) {
+        auto res = text(req, http::status::method_not_allowed, "method not allowed\n");
+        res.set(http::field::allow, "GET");
+        return res;
+    }
+    auto res = make_response(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                             ctx.metrics->render());
+    res.set(http::field::cache_control, "no-store");
+    res.prepare_payload();
+    return res;
+}
+
 net::http_response handle_web_request(const net::http_request& req, const web_context& ctx,
                                       std::int64_t now_unix, const std::string& ice_user) {
     const std::string_view target = sv(req.target());

@@ -9,6 +9,7 @@
 
 #include "ice_servers.hpp"
 #include "icegate/net/https_listener.hpp"
+#include "metrics.hpp"
 
 namespace icegate::app {
 
@@ -16,11 +17,17 @@ struct web_context {
     std::filesystem::path web_root; // canonical; empty: no static files (404)
     const ice_minter* ice = nullptr;
     std::string join_secret; // set: /api/ice-servers needs "Authorization: Bearer <JWT>"
+    const metrics_registry* metrics = nullptr; // null: /metrics is 404
+    std::vector<cidr> metrics_allow;           // who may read /metrics; empty: nobody
 };
 
 // `now_unix` stamps credentials; `ice_user` is the user part of the minted REST username.
 net::http_response handle_web_request(const net::http_request& req, const web_context& ctx,
                                       std::int64_t now_unix, const std::string& ice_user);
+
+// GET /metrics: the Prometheus text for clients in metrics.allow, 403 for others.
+net::http_response handle_metrics_request(const net::http_request& req, const web_context& ctx,
+                                          const boost::asio::ip::address& remote);
 
 // CSP, nosniff, Referrer-Policy, frame and permission policies: set on every response.
 void add_security_headers(net::http_response& res);

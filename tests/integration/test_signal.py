@@ -1247,3 +1247,36 @@ def test_thousand_sessions(main):
             x = await cs.joined("after-bulk", "x")
             await x.ping_ok()
     run(after())
+
+
+# ---- /metrics --------------------------------------------------------------------------------
+
+def metric_value(text, name):
+    m = re.search(rf"^{name} (\d+)$", text, re.M)
+    assert m, f"{name} missing:\n{text}"
+    return int(m.group(1))
+
+
+def test_metrics_counts_rooms_for_allowed_clients_only():
+    with serving(config() + "metrics:\n  allow: [127.0.0.0/8]\n") as srv:
+        async def go():
+            async with Clients(srv.https) as cs:
+                await cs.joined("metered", "Ann")
+                await cs.joined("metered", "Bo")
+                deadline = time.monotonic() + 5
+                while True:  # workers publish once a second
+                    status, h, body = https_request(srv.https, "GET", "/metrics")
+                    assert status == 200, (status, body)
+                    text = body.decode()
+                    if metric_value(text, "icegate_signal_members") == 2:
+                        break
+                    assert time.monotonic() < deadline, text
+                    await asyncio.sleep(0.2)
+                assert h["content-type"].startswith("text/plain; version=0.0.4"), h
+                assert metric_value(text, "icegate_signal_rooms") == 1
+                assert metric_value(text, "icegate_https_connections") >= 2
+                assert "# TYPE icegate_allocations_created_total counter" in text
+        run(go())
+    with serving(config() + "metrics:\n  allow: [10.0.0.0/8]\n") as srv:
+        status, _, body = https_request(srv.https, "GET", "/metrics")
+        assert status == 403, (status, body)
