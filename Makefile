@@ -86,15 +86,31 @@ clean:
 # loopback. `bench` takes about 12 minutes; `bench-smoke` seconds (checks the tools, times
 # nothing). BENCH_BUILD is their own Release build directory.
 BENCH_BUILD ?= build-bench
-BENCH_DEPS  := coturn valgrind
+BENCH_DEPS  := coturn valgrind chromium nodejs npm
 
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-signaling bench-browser
 
 bench: deps
 	@scripts/install-deps.sh $(BENCH_DEPS)
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DICEGATE_BENCH=ON
 	cmake --build $(BENCH_BUILD) -j $(JOBS) --target icegate loadgen floor_relay relay_callgrind
 	/usr/bin/python3 bench/run_bench.py --build $(BENCH_BUILD)
+	ICEGATE_BINARY=$(abspath $(BENCH_BUILD))/icegate bench/signaling/run.sh
+	ICEGATE_BINARY=$(abspath $(BENCH_BUILD))/icegate bench/browser/run.sh
+
+# Signaling (icegate /ws vs a socket.io 4.8 room relay) and browser (time to connected through
+# icegate vs coturn) alone; results in bench/signaling/RESULTS.md, bench/browser/RESULTS.md.
+bench-signaling: deps
+	@scripts/install-deps.sh nodejs npm
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DICEGATE_BENCH=ON
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target icegate
+	ICEGATE_BINARY=$(abspath $(BENCH_BUILD))/icegate bench/signaling/run.sh
+
+bench-browser: deps
+	@scripts/install-deps.sh $(BENCH_DEPS)
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DICEGATE_BENCH=ON
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target icegate
+	ICEGATE_BINARY=$(abspath $(BENCH_BUILD))/icegate bench/browser/run.sh
 
 bench-smoke: deps
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DICEGATE_BENCH=ON
