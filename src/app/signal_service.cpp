@@ -47,13 +47,19 @@ signal::frame_ptr make_frame(std::string text) {
     return std::make_shared<const std::string>(std::move(text));
 }
 
-// A member's way back to its WebSocket, used on the room's home worker: every call is posted
-// to the worker that owns the socket.
+// A member's way back to its WebSocket, used on the room's home worker: a call for a socket of
+// this same worker goes straight to it, any other is posted to the socket's worker.
 class conn_link : public signal::link {
 public:
     conn_link(boost::asio::any_io_executor exec, std::weak_ptr<net::ws_connection> conn)
         : exec_(std::move(exec)), conn_(std::move(conn)) {}
     void deliver(signal::frame_ptr frame) override {
+        if (local()) {
+            if (auto conn = conn_.lock()) {
+                conn->send(std::move(frame));
+            }
+            return;
+        }
         boost::asio::post(exec_, [c = conn_, f = std::move(frame)]() mutable {
             if (auto conn = c.lock()) {
                 conn->send(std::move(f));
@@ -61,6 +67,12 @@ public:
         });
     }
     void close(std::uint16_t code, std::string_view reason) override {
+        if (local()) {
+            if (auto conn = conn_.lock()) {
+                conn->close(code, reason);
+            }
+            return;
+        }
         boost::asio::post(exec_, [c = conn_, code, r = std::string(reason)] {
             if (auto conn = c.lock()) {
                 conn->close(code, r);
@@ -69,6 +81,11 @@ public:
     }
 
 private:
+    bool local() const noexcept {
+        const auto* e = exec_.target<boost::asio::io_context::executor_type>();
+        return e != nullptr && e->running_in_this_thread();
+    }
+
     boost::asio::any_io_executor exec_;
     std::weak_ptr<net::ws_connection> conn_;
 };

@@ -39,10 +39,16 @@ public:
     signal::join_limiter& joins() noexcept { return joins_; }
     std::size_t workers() const noexcept { return workers_.size(); }
 
-    // Runs `f(table)` on the home worker of `room`.
+    // Runs `f(table)` on the home worker of `room`: at once when that is this thread (every
+    // frame of a connection for one room takes the same path, so their order holds), else
+    // posted there.
     template <class F>
     void post_home(const std::string& room, F&& f) {
         const auto home = home_of(room);
+        if (workers_[home]->running_in_this_thread()) {
+            f(*tables_[home]);
+            return;
+        }
         workers_[home]->post([t = tables_[home], f = std::forward<F>(f)]() mutable { f(*t); });
     }
 
