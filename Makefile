@@ -83,7 +83,8 @@ clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
 
 # Benchmarks (docs/performance.md): icegate against coturn and a minimal floor relay, on
-# loopback. `bench` takes about 12 minutes; `bench-smoke` seconds (checks the tools, times
+# loopback. `bench` takes about 30 minutes (relay, streams, allocations, callgrind, then
+# signaling and browser); `bench-smoke` seconds (checks the tools, times
 # nothing). BENCH_BUILD is their own Release build directory.
 BENCH_BUILD ?= build-bench
 BENCH_DEPS  := coturn valgrind chromium nodejs npm

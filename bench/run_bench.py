@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """icegate benchmarks: relay (uclient and loadgen ladders against icegate, coturn and the
-floor relay), allocations, and instructions per relayed packet under callgrind.
+floor relay; uclient over TCP and TLS against icegate and coturn), allocations, and instructions per relayed packet under callgrind.
 
-    bench/run_bench.py --build /tmp/build-bench            # the full run (about 12 minutes)
+    bench/run_bench.py --build /tmp/build-bench            # the full run (about 19 minutes)
     bench/run_bench.py --build /tmp/build-bench --smoke    # seconds, measures nothing
+    bench/run_bench.py --build /tmp/build-bench --only streams   # relay over TCP and TLS
 
 Servers run side by side on free loopback ports; rungs alternate between them so that drift
 (other work on the machine) hits all of them alike. Results: a JSON file and a Markdown
@@ -114,10 +115,30 @@ def uclient_ladder(procs, clients, reps, per_client):
     return rows
 
 
-def uclient_run(server, name, rep, m, n):
-    args = ["stdbuf", "-oL", "turnutils_uclient", "-c", "-y", "-m", str(m), "-n", str(n),
-            "-z", "1", "-l", "100", "-u", sv.USER, "-w", sv.PASSWORD, "-p", str(server.port),
-            "127.0.0.1"]
+# ---- relay over TCP and TLS: turnutils_uclient -t / -t -S ----------------------------------
+
+STREAM_FLAGS = {"tcp": ["-t"], "tls": ["-t", "-S"]}  # -S alone would be DTLS
+
+
+def stream_ladder(procs, transports, clients, reps, per_client):
+    """Like uclient_ladder, client-to-server over TCP or TLS (relay legs stay UDP)."""
+    rows = []
+    names = list(procs)
+    for rep in range(reps):
+        for i, (tr, m) in enumerate((tr, m) for tr in transports for m in clients):
+            k = (rep + i) % len(names)
+            for name in names[k:] + names[:k]:
+                p = procs[name]
+                rows.append(uclient_run(p, name, rep, m, per_client, transport=tr,
+                                        port=p.tls_port if tr == "tls" else p.port))
+                log_row(rows[-1])
+    return rows
+
+
+def uclient_run(server, name, rep, m, n, transport="udp", port=None):
+    args = (["stdbuf", "-oL", "turnutils_uclient", "-c", "-y"] + STREAM_FLAGS.get(transport, []) +
+            ["-m", str(m), "-n", str(n), "-z", "1", "-l", "100", "-u", sv.USER,
+             "-w", sv.PASSWORD, "-p", str(port or server.port), "127.0.0.1"])
     before = sv.Sample(server.pid)
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines = []  # (seconds since start, text)
@@ -148,12 +169,16 @@ def uclient_run(server, name, rep, m, n):
                0.0)
     received = max(total_recv, 1)
     return {
-        "bench": "relay", "client": "uclient", "server": name, "rep": rep, "clients": m,
+        "bench": "relay", "client": "uclient" if transport == "udp" else f"uclient-{transport}",
+        "transport": transport, "server": name, "rep": rep, "clients": m,
         "rate": m * 1000, "offered": uclient_rate(progress), "sent": total_sent,
         "received": total_recv, "loss": 1 - total_recv / max(total_sent, 1),
         "received_rate": uclient_rate(progress, recv=True),
         "cpu_us": 1e6 * (d["utime"] + d["stime"]) / received,
         "utime_us": 1e6 * d["utime"] / received, "stime_us": 1e6 * d["stime"] / received,
+        # per message the client sent: what the server relayed when the loss is uclient's own
+        # (over TLS it reads one frame per TLS record and drops the rest of the record)
+        "cpu_sent_us": 1e6 * (d["utime"] + d["stime"]) / max(total_sent, 1),
         "avg_rtt_us": rtt * 1000, "server_drops": d["server_drops"],
         "rcvbuf_errors": d["rcvbuf_errors"], "idle_pct": d["idle_pct"],
     }
@@ -296,6 +321,7 @@ def summarize(rows, cg):
             best = loss_free(sel, name)
             if best:
                 out.append(f"- highest loss-free received rate ({client}, {name}): {mmm(best)}")
+    out += summarize_streams(rows)
     allocs = [r for r in rows if r.get("bench") == "alloc"]
     if allocs:
         out.append("\n### Allocations (min / median / max)\n")
@@ -316,6 +342,42 @@ def summarize(rows, cg):
                    f"(ChannelData in + peer datagram out): {cg['instructions_per_message']:.0f} "
                    f"(N = {cg['counts'][0]} and {cg['counts'][1]})")
     return "\n".join(out)
+
+
+def summarize_streams(rows):
+    sel = [r for r in rows if r.get("transport") in ("tcp", "tls")]
+    if not sel:
+        return []
+    out = [f"\n### Relay over TCP and TLS, turnutils_uclient (min / median / max of "
+           f"{1 + max(r['rep'] for r in sel)} repetitions)\n",
+           "CPU per message: server utime+stime over the messages uclient sent (per received in "
+           "brackets, medians); user and sys likewise per sent message.\n",
+           "| transport | -m | server | offered/s | loss % | CPU us/msg | user | sys | "
+           "icegate / coturn (medians) | idle % |", "|" + " --- |" * 10]
+    for tr in ("tcp", "tls"):
+        for m in sorted({r["clients"] for r in sel if r["transport"] == tr}):
+            med = {}
+            for name in server_names(sel):
+                g = [r for r in sel if r["transport"] == tr and r["clients"] == m
+                     and r["server"] == name]
+                if g:
+                    med[name] = (g, statistics.median(r["cpu_sent_us"] for r in g))
+            for name, (g, cpu) in med.items():
+                ratio = (f"{cpu / med['coturn'][1]:.2f}" if name == "icegate" and "coturn" in med
+                         else "")
+                out.append(
+                    f"| {tr} | {m} | {name} | {mmm([r['offered'] for r in g])} | "
+                    f"{mmm([100 * r['loss'] for r in g])} | {mmm([r['cpu_sent_us'] for r in g])} "
+                    f"({statistics.median(r['cpu_us'] for r in g):.3g}) | "
+                    f"{statistics.median(per_sent(r, 'utime_us') for r in g):.2f} | "
+                    f"{statistics.median(per_sent(r, 'stime_us') for r in g):.2f} | {ratio} | "
+                    f"{statistics.median(r['idle_pct'] for r in g):.0f} |")
+    return out
+
+
+def per_sent(r, key):
+    """A per-received-message figure of a uclient row, per sent message."""
+    return r[key] * max(r["received"], 1) / max(r["sent"], 1)
 
 
 def loss_free(sel, name):
@@ -345,8 +407,10 @@ def main():
     ap.add_argument("--gen-threads", type=int, default=1)
     ap.add_argument("--uclients", default="25,100,200", help="uclient -m ladder")
     ap.add_argument("--uclient-messages", type=int, default=200, help="uclient -n")
+    ap.add_argument("--stream-clients", default="50,100", help="uclient -m ladder, TCP/TLS")
+    ap.add_argument("--stream-transports", default="tcp,tls")
     ap.add_argument("--alloc-steps", default="1000,10000,18000")
-    ap.add_argument("--only", default="relay,uclient,alloc,callgrind")
+    ap.add_argument("--only", default="relay,uclient,streams,alloc,callgrind")
     ap.add_argument("--compare", default=None,
                     help="another icegate binary, run as 'icegate-b' in the relay ladders")
     a = ap.parse_args()
@@ -373,8 +437,9 @@ def smoke(a, bins):
         rows = relay_ladder(a, bins, procs, [2000], 1, 0.5, 2)
         bad = [r for r in rows if r["received"] < 0.5 * r["sent"] or r["sent"] == 0]
         procs["icegate"].stop()
-        alloc = alloc_run(a, bins, sv.Icegate(bins["icegate"], sv.free_port(taken), 2),
-                          "icegate", 0, [20])
+        # with tcp:// and tls:// listeners too: checks they come up (no stream traffic)
+        alloc = alloc_run(a, bins, sv.Icegate(bins["icegate"], sv.free_port(taken), 2,
+                                              sv.free_port(taken)), "icegate", 0, [20])
         cg = subprocess.run([bins["relay_callgrind"], "100"], capture_output=True, text=True,
                             timeout=60)
     finally:
@@ -411,6 +476,21 @@ def full(a, bins, outdir):
                 rows += uclient_ladder({k: procs[k] for k in ("icegate", "coturn")},
                                        [int(x) for x in a.uclients.split(",")], a.reps,
                                        a.uclient_messages)
+        finally:
+            for p in procs.values():
+                p.stop()
+    if "streams" in only:
+        # Own servers: coturn needs TCP and TLS enabled (a certificate), icegate the listeners.
+        print("relay over TCP and TLS (turnutils_uclient)", flush=True)
+        procs = {"icegate": sv.Icegate(bins["icegate"], sv.free_port(taken), a.workers,
+                                       sv.free_port(taken)),
+                 "coturn": sv.Coturn(sv.free_port(taken), a.workers, sv.free_port(taken))}
+        try:
+            for p in procs.values():
+                p.start()
+            rows += stream_ladder(procs, a.stream_transports.split(","),
+                                  [int(x) for x in a.stream_clients.split(",")], a.reps,
+                                  a.uclient_messages)
         finally:
             for p in procs.values():
                 p.stop()

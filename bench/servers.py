@@ -21,16 +21,17 @@ RELAY_PORTS = (10000, 31999)  # outside the ephemeral range the load generator's
 
 
 def port_free(port):
-    """True when nothing holds the UDP port on loopback. A plain bind (no SO_REUSEPORT) fails
-    on any bound socket, including coturn's SO_REUSEPORT ones: that is why we check."""
+    """True when nothing holds the port on loopback, UDP or TCP. A plain bind (no SO_REUSEPORT)
+    fails on any bound socket, including coturn's SO_REUSEPORT ones: that is why we check."""
     for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-        s = socket.socket(fam, socket.SOCK_DGRAM)
-        try:
-            s.bind((addr, port))
-        except OSError:
-            return False
-        finally:
-            s.close()
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            s = socket.socket(fam, kind)
+            try:
+                s.bind((addr, port))
+            except OSError:
+                return False
+            finally:
+                s.close()
     return True
 
 
@@ -40,7 +41,7 @@ def free_port(taken):
         if p not in taken and port_free(p) and port_free(p + 1):
             taken.add(p)
             return p
-    raise RuntimeError("no free UDP port found in 4000-9999")
+    raise RuntimeError("no free port found in 4000-9999")
 
 
 # ---- /proc readings -------------------------------------------------------------------------
@@ -190,16 +191,22 @@ class Process:
 class Icegate(Process):
     name = "icegate"
 
-    def __init__(self, binary, port, workers):
+    def __init__(self, binary, port, workers, tls_port=None):
+        """With tls_port: also tcp://127.0.0.1:port and tls://127.0.0.1:tls_port (icegate
+        generates a self-signed certificate into its state_dir)."""
         super().__init__()
         self.dir = tempfile.TemporaryDirectory(prefix="icegate-bench-")
         self.port = port
+        self.tls_port = tls_port
+        listen = [f"udp://127.0.0.1:{port}"]
+        if tls_port:
+            listen += [f"tcp://127.0.0.1:{port}", f"tls://127.0.0.1:{tls_port}"]
         cfg = pathlib.Path(self.dir.name) / "icegate.yaml"
         cfg.write_text(textwrap.dedent(f"""\
             realm: bench
             workers: {workers}
             state_dir: ./state
-            listen: [udp://127.0.0.1:{port}]
+            listen: [{", ".join(listen)}]
             relay:
               address: 127.0.0.1
               ports: {RELAY_PORTS[0]}-{RELAY_PORTS[1]}
@@ -222,16 +229,22 @@ class Icegate(Process):
         self.proc = subprocess.Popen(self.args, stdout=self.logfile(), stderr=subprocess.STDOUT,
                                      cwd=self.dir.name)
         wait_bound(self, self.port)
+        if self.tls_port:
+            wait_listening(self, self.port)
+            wait_listening(self, self.tls_port)
         return self
 
 
 class Coturn(Process):
     name = "coturn"
 
-    def __init__(self, port, threads):
+    def __init__(self, port, threads, tls_port=None):
+        """With tls_port: TCP on port as well, and TLS on tls_port with a self-signed EC P-256
+        pair generated into the run's temp dir (like icegate's). DTLS stays off."""
         super().__init__()
         self.dir = tempfile.TemporaryDirectory(prefix="coturn-bench-")
         self.port = port
+        self.tls_port = tls_port
         self.args = [
             "turnserver", "-n", "--no-cli", "--listening-ip", "127.0.0.1",
             "--listening-port", str(port), "--relay-ip", "127.0.0.1",
@@ -242,12 +255,23 @@ class Coturn(Process):
             "--user-quota", "0", "--total-quota", "0",
             "--log-file", "stdout", "--db", f"{self.dir.name}/turndb",
             "--pidfile", f"{self.dir.name}/pid", "--no-software-attribute"]
+        if tls_port:
+            cert, key = f"{self.dir.name}/cert.pem", f"{self.dir.name}/key.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                            "-days", "2", "-subj", "/CN=127.0.0.1"],
+                           check=True, capture_output=True, timeout=30)
+            self.args = [x for x in self.args if x not in ("--no-tls", "--no-tcp")]
+            self.args += ["--tls-listening-port", str(tls_port), "--cert", cert, "--pkey", key]
 
     def start(self):
         # coturn logs every allocation: to a file, so that no pipe fills up and blocks it.
         self.proc = subprocess.Popen(self.args, stdout=self.logfile(), stderr=subprocess.STDOUT,
                                      cwd=self.dir.name)
         wait_bound(self, self.port)
+        if self.tls_port:
+            wait_listening(self, self.port)
+            wait_listening(self, self.tls_port)
         return self
 
 
@@ -288,3 +312,21 @@ def wait_bound(p, port, timeout=15):
         time.sleep(0.05)
     p.stop()
     raise RuntimeError(f"{p.name} did not bind 127.0.0.1:{port}:\n" + p.tail())
+
+
+def wait_listening(p, port, timeout=15):
+    """Waits until process `p` owns a TCP socket listening on 127.0.0.1:`port`."""
+    want = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if p.proc.poll() is not None:
+            break
+        inodes = socket_inodes(p.pid)
+        with open("/proc/net/tcp") as f:
+            next(f)
+            if any(c[1] == want and c[3] == "0A" and c[9] in inodes
+                   for c in (line.split() for line in f)):
+                return
+        time.sleep(0.05)
+    p.stop()
+    raise RuntimeError(f"{p.name} is not listening on TCP 127.0.0.1:{port}:\n" + p.tail())
