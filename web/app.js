@@ -318,7 +318,7 @@ function addTile(peer) {
       name,
       el('span', { className: 'flag mic-off', textContent: 'muted', dataset: { testid: 'peer-muted' } }),
       el('span', { className: 'flag cam-off', textContent: 'camera off' }),
-      el('span', { className: 'flag sharing', textContent: 'sharing screen' }),
+      el('span', { className: 'flag sharing', textContent: 'sharing screen', dataset: { testid: 'peer-sharing' } }),
       conn,
     ]),
   ]);
@@ -607,6 +607,7 @@ window.icegate = Object.freeze({
   setVideo,
   sendFile: (file, to = null) => files.send(file, to),
   files: () => files.snapshot(),
+  board: () => [...board.strokes.values()].map((s) => ({ id: s.id, color: s.color, w: s.w, points: s.pts.length / 2 })),
   log: () => log.entries.slice(),
   dropSignaling: () => app.sig?.dropForTest(),
 });

@@ -8,8 +8,12 @@
 // Scenario "call": pages A and B join one room with ?relay=1 through the join screen; both
 // must connect with relay candidates on both ends of the selected pair, decode >= 30 frames
 // both ways, deliver chat both ways, move two files at once (1 MiB + 300 KiB of random bytes)
-// with matching SHA-256, show A's mute on B (DOM and hook), and survive a dropped signaling
-// socket (resume, same session, chat still flows) without a reload.
+// with matching SHA-256, show A's mute on B (DOM and hook), share A's screen (Chromium's fake
+// capture through the Share button: screen=true on A and, hook and tile, on B; B decodes >= 15
+// more frames from A after the replaceTrack; stopping clears it on B), exchange whiteboard strokes
+// drawn with real mouse events both ways (same id, colour and points; painted on the receiver's
+// canvas), and survive a dropped signaling socket (resume, same session, chat still flows)
+// without a reload.
 // Scenario "mesh": three pages (one at phone width) join another room; every pair connects
 // relay/relay, and the phone page does not scroll sideways.
 // Any console error, page error or failed request on any page fails the run. Screenshots of
@@ -17,9 +21,9 @@
 // everything passed, 1 when a check failed, 2 on a usage or setup error.
 //
 // Hooks used (web/app.js): window.icegate.state(), window.icegate.stats(),
-// window.icegate.dropSignaling(); and data-testid: room, name, join, chat-input, chat-message,
-// file-input, file-transfer[data-dir][data-status], mute, peer-tile[data-session][data-audio],
-// peer-muted.
+// window.icegate.board(), window.icegate.dropSignaling(); and data-testid: room, name, join,
+// chat-input, chat-message, file-input, file-transfer[data-dir][data-status], mute, screen,
+// tab-board, board, peer-tile[data-session][data-audio][data-screen], peer-muted, peer-sharing.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -243,6 +247,124 @@ async function sendChat(from, to, text) {
   return Date.now() - t0;
 }
 
+// B's decoded-frame count for the video it receives from session `from`.
+async function framesFrom(page, from) {
+  return (await stats(page))[from]?.video.framesDecoded ?? 0;
+}
+
+// Polls until `page` has decoded `n` frames from `from`; returns the last count.
+async function waitFramesFrom(page, from, n) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await framesFrom(page, from);
+    if (got >= n || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// `sharer` starts a screen share with the Share button and stops it again; `viewer` must see
+// the state in its hook and on the tile and keep decoding the sharer's video after the switch.
+async function checkScreenShare(sharer, viewer, sharerSession, r) {
+  const fail = (what) => r.failures.push(`screen share: ${what}`);
+  const out = { framesBefore: null, framesAtSwitch: null, framesAfter: null, track: null };
+  r.screen = out;
+  const button = sharer.getByTestId('screen');
+  if (await button.isDisabled()) {
+    fail(`${sharer.label}'s Share button is disabled (no getDisplayMedia)`);
+    return;
+  }
+  const tile = viewer.locator(`[data-testid="peer-tile"][data-session="${sharerSession}"]`);
+  const peerState = () => viewer.evaluate((s) => window.icegate.state().peers.find((p) => p.session === s)?.state, sharerSession);
+  out.framesBefore = await framesFrom(viewer, sharerSession);
+  await button.click();
+  try {
+    await sharer.waitForFunction(() => window.icegate.state().local.screen === true, null, { timeout: timeoutMs, polling: 50 });
+  } catch {
+    fail(`${sharer.label}'s local state never became screen=true`);
+    return;
+  }
+  out.track = await sharer.evaluate(() => document.getElementById('local-video').srcObject?.getVideoTracks()[0]?.label ?? null);
+  if (!String(out.track).startsWith('screen:')) fail(`${sharer.label} previews ${JSON.stringify(out.track)}, not a screen track`);
+  if ((await button.getAttribute('aria-pressed')) !== 'true') fail(`${sharer.label}'s Share button is not pressed`);
+  try {
+    await viewer.waitForFunction((s) => window.icegate.state().peers.find((p) => p.session === s)?.state.screen === true,
+      sharerSession, { timeout: timeoutMs, polling: 50 });
+  } catch {
+    fail(`${viewer.label}'s hook never showed ${sharer.label} sharing`);
+  }
+  try {
+    await tile.and(viewer.locator('[data-screen="on"]')).waitFor({ timeout: 2000 });
+    await tile.getByTestId('peer-sharing').waitFor({ state: 'visible', timeout: 2000 });
+  } catch {
+    fail(`${viewer.label}'s tile does not show ${sharer.label} sharing`);
+  }
+  // The sharer sends its state after replaceTrack resolved: every frame from here on is decoded
+  // after the switch.
+  out.framesAtSwitch = await framesFrom(viewer, sharerSession);
+  out.framesAfter = await waitFramesFrom(viewer, sharerSession, out.framesAtSwitch + 15);
+  if (out.framesAfter < out.framesAtSwitch + 15) {
+    fail(`${viewer.label} decoded ${out.framesAfter - out.framesAtSwitch} frames from ${sharer.label} after the switch, want >= 15`);
+  }
+
+  await button.click();
+  try {
+    await sharer.waitForFunction(() => window.icegate.state().local.screen === false, null, { timeout: timeoutMs, polling: 50 });
+    await viewer.waitForFunction((s) => window.icegate.state().peers.find((p) => p.session === s)?.state.screen === false,
+      sharerSession, { timeout: timeoutMs, polling: 50 });
+    await tile.and(viewer.locator('[data-screen="off"]')).waitFor({ timeout: 2000 });
+    await tile.getByTestId('peer-sharing').waitFor({ state: 'hidden', timeout: 2000 });
+  } catch {
+    fail(`stopping: ${viewer.label} still sees ${sharer.label} as ${JSON.stringify(await peerState())}`);
+  }
+  if ((await button.getAttribute('aria-pressed')) !== 'false') fail(`${sharer.label}'s Share button is still pressed`);
+}
+
+// `from` draws a stroke through `pts` (fractions of the canvas) with real mouse events in pen
+// colour `color`; `to` must get the same stroke (id, colour, every point) and paint it.
+async function checkBoardStroke(from, to, color, pts, r) {
+  const who = `board ${from.label}->${to.label}`;
+  const fail = (what) => r.failures.push(`${who}: ${what}`);
+  const before = new Set((await from.evaluate(() => window.icegate.board())).map((s) => s.id));
+  const toCount = await to.evaluate(() => window.icegate.state().boardStrokes);
+  await from.locator('#board-color').fill(color);
+  const box = await from.getByTestId('board').boundingBox();
+  if (!box || box.width < 50 || box.height < 50) {
+    fail(`board canvas not usable (${JSON.stringify(box)})`);
+    return null;
+  }
+  const xy = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await from.mouse.move(...xy(pts[0]));
+  await from.mouse.down();
+  for (let i = 1; i < pts.length; i++) await from.mouse.move(...xy(pts[i]), { steps: 12 });
+  await from.mouse.up();
+  const mine = (await from.evaluate(() => window.icegate.board())).filter((s) => !before.has(s.id));
+  if (mine.length !== 1 || mine[0].points < 10 || mine[0].color !== color) {
+    fail(`drawing made ${JSON.stringify(mine)}, want one stroke of >= 10 points in ${color}`);
+    return null;
+  }
+  const stroke = mine[0];
+  try {
+    await to.waitForFunction(([n, s]) => window.icegate.state().boardStrokes > n
+      && window.icegate.board().some((x) => x.id === s.id && x.points === s.points),
+    [toCount, stroke], { timeout: timeoutMs, polling: 50 });
+  } catch {
+    const got = (await to.evaluate((id) => window.icegate.board().find((x) => x.id === id), stroke.id)) || null;
+    fail(`not received: sent ${JSON.stringify(stroke)}, got ${JSON.stringify(got)}`);
+    return { sent: stroke, received: got };
+  }
+  const received = await to.evaluate((id) => window.icegate.board().find((x) => x.id === id), stroke.id);
+  if (received.color !== color || received.w !== stroke.w) fail(`received ${JSON.stringify(received)}, sent ${JSON.stringify(stroke)}`);
+  // The receiver painted it: the pixel at the middle of the first segment has the pen colour.
+  const mid = [(pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2];
+  const pixel = await to.evaluate(([x, y]) => {
+    const c = document.querySelector('[data-testid="board"]');
+    const d = c.getContext('2d').getImageData(Math.round(x * c.width), Math.round(y * c.height), 1, 1).data;
+    return `#${[d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+  }, mid);
+  if (pixel !== color) fail(`${to.label}'s board at the stroke is ${pixel}, want ${color}`);
+  return { sent: stroke, received, pixel };
+}
+
 const HOSTILE_NAME = 'M1 <b>bold</b> <img src=x> & "co"';
 
 function sha256(buf) {
@@ -344,6 +466,27 @@ async function scenarioCall(browser, result) {
       null, { timeout: 6000 }).catch(() => {})));
     await shot(a, 'call-a.png', result);
     await shot(b, 'call-b.png', result);
+
+    // A shares its screen (Chromium's fake capture, picked by --use-fake-ui-for-media-stream):
+    // the video sender switches tracks with replaceTrack, B sees screen=true and keeps decoding.
+    const t5 = Date.now();
+    await checkScreenShare(a, b, sa, r);
+    r.timings.screenMs = Date.now() - t5;
+    log(`call: screen share on/off in ${r.timings.screenMs} ms`);
+
+    // Whiteboard: real pointer strokes on the Board tab, each way.
+    const t6 = Date.now();
+    await a.getByTestId('tab-board').click();
+    await b.getByTestId('tab-board').click();
+    r.board = {
+      aToB: await checkBoardStroke(a, b, '#ff7a59', [[0.15, 0.2], [0.45, 0.5]], r),
+      bToA: await checkBoardStroke(b, a, '#3366ff', [[0.7, 0.25], [0.3, 0.75]], r),
+    };
+    r.timings.boardMs = Date.now() - t6;
+    log(`call: whiteboard both ways in ${r.timings.boardMs} ms`);
+    await shot(b, 'call-board-b.png', result);
+    await a.getByTestId('tab-chat').click();
+    await b.getByTestId('tab-chat').click();
 
     // B's signaling socket drops; it resumes the same session without a reload, media stays up.
     const t4 = Date.now();

@@ -4,7 +4,8 @@ Starts the real binary with STUN/TURN on UDP/TCP/TLS port 0, HTTPS (web client +
 signaling) on port 0 and a TURN REST secret, then runs tests/e2e/call_test.mjs: headless
 Chromium (Debian's, driven by playwright-core) opens the page several times. Two pages join one
 room with ?relay=1 and must connect through icegate's TURN (relay/relay selected pairs), decode
-video both ways, exchange chat, move files with matching SHA-256, show a peer's mute and survive
+video both ways, exchange chat, move files with matching SHA-256, show a peer's mute, share a
+screen (replaceTrack, frames keep decoding), draw on the shared whiteboard both ways and survive
 a dropped signaling socket; three pages form a full mesh. Screenshots land in the test's tmp
 dir; with ICEGATE_UPDATE_SCREENSHOT=1 the two-person call is copied to docs/img/call.png.
 """
