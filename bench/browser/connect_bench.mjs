@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { chromiumArgs as sharedChromiumArgs } from '../../tests/e2e/chromium_args.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -158,24 +159,7 @@ async function startCoturn(dir) {
 }
 
 function chromiumArgs(userDataDir) {
-  return [
-    '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--no-default-browser-check', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-default-apps', '--disable-extensions', '--disable-breakpad',
-    '--disable-domain-reliability', '--disable-client-side-phishing-detection', '--disable-dev-shm-usage',
-    '--metrics-recording-only', '--password-store=basic', '--use-mock-keychain',
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    '--autoplay-policy=no-user-gesture-required', '--mute-audio',
-    '--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows',
-    '--disable-renderer-backgrounding',
-    '--disable-features=' + ['WebRtcHideLocalIpsWithMdns', 'Translate', 'MediaRouter', 'DialMediaRouteProvider',
-      'OptimizationHints', 'CertificateTransparencyComponentUpdater', 'AutofillServerCommunication',
-      'HttpsUpgrades', 'DestroyProfileOnBrowserClose', 'GlobalMediaControls', 'LensOverlay'].join(','),
-    '--remote-debugging-pipe',
-    `--user-data-dir=${userDataDir}`,
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-    'about:blank',
-  ];
+  return sharedChromiumArgs({ userDataDir });
 }
 
 function stats(xs) {

@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { chromiumArgs as sharedChromiumArgs } from './chromium_args.mjs';
 
 function log(...args) {
   process.stderr.write(`[call_test ${new Date().toISOString().slice(11, 23)}] ${args.join(' ')}\n`);
@@ -81,57 +82,9 @@ setTimeout(() => {
   process.exit(2);
 }, watchdogMs).unref();
 
-// The full Chromium command line (ignoreDefaultArgs: true): one merged --disable-features, and
-// nothing but loopback, the page host and the TURN hosts resolves.
+// Chromium may resolve loopback, the page host and the TURN hosts, nothing else.
 function chromiumArgs(userDataDir) {
-  const exclude = ['localhost', '127.0.0.1', urlHost, ...opts['turn-host']]
-    .filter((h, i, all) => h && all.indexOf(h) === i);
-  const args = [
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--no-default-browser-check',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-default-apps',
-    '--disable-extensions',
-    '--disable-breakpad',
-    '--disable-domain-reliability',
-    '--disable-client-side-phishing-detection',
-    '--disable-dev-shm-usage',
-    '--metrics-recording-only',
-    '--password-store=basic',
-    '--use-mock-keychain',
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    '--autoplay-policy=no-user-gesture-required',
-    '--mute-audio',
-    '--disable-background-timer-throttling',
-    '--disable-backgrounding-occluded-windows',
-    '--disable-renderer-backgrounding',
-    '--disable-features=' + [
-      'WebRtcHideLocalIpsWithMdns',
-      'Translate',
-      'MediaRouter',
-      'DialMediaRouteProvider',
-      'OptimizationHints',
-      'CertificateTransparencyComponentUpdater',
-      'AutofillServerCommunication',
-      'HttpsUpgrades',
-      'DestroyProfileOnBrowserClose',
-      'GlobalMediaControls',
-      'LensOverlay',
-    ].join(','),
-    '--remote-debugging-pipe',
-    `--user-data-dir=${userDataDir}`,
-    `--host-resolver-rules=MAP * ~NOTFOUND, ${exclude.map((h) => `EXCLUDE ${h}`).join(', ')}`,
-  ];
-  if (opts.spki) args.push(`--ignore-certificate-errors-spki-list=${opts.spki}`);
-  args.push('about:blank');
-  return args;
+  return sharedChromiumArgs({ userDataDir, resolvable: [urlHost, ...opts['turn-host']], spki: opts.spki });
 }
 
 const problems = []; // console errors, page errors, failed requests: any fails the run

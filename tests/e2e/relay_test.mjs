@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { chromiumArgs as sharedChromiumArgs } from './chromium_args.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TRANSPORTS = ['udp', 'tcp', 'tls'];
@@ -111,56 +112,9 @@ function startPageServer() {
   });
 }
 
-// The full Chromium command line (ignoreDefaultArgs: true): Chromium keeps only the last
-// --disable-features, so there is exactly one. No host but loopback and the TURN host resolves.
+// Chromium may resolve loopback and the TURN hosts, nothing else.
 function chromiumArgs(userDataDir) {
-  const exclude = ['localhost', '127.0.0.1', host, tlsHost].filter((h, i, all) => all.indexOf(h) === i);
-  const args = [
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--no-default-browser-check',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-default-apps',
-    '--disable-extensions',
-    '--disable-breakpad',
-    '--disable-domain-reliability',
-    '--disable-client-side-phishing-detection',
-    '--disable-dev-shm-usage',
-    '--metrics-recording-only',
-    '--password-store=basic',
-    '--use-mock-keychain',
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    '--autoplay-policy=no-user-gesture-required',
-    '--mute-audio',
-    '--disable-background-timer-throttling',
-    '--disable-backgrounding-occluded-windows',
-    '--disable-renderer-backgrounding',
-    '--disable-features=' + [
-      'WebRtcHideLocalIpsWithMdns',
-      'Translate',
-      'MediaRouter',
-      'DialMediaRouteProvider',
-      'OptimizationHints',
-      'CertificateTransparencyComponentUpdater',
-      'AutofillServerCommunication',
-      'HttpsUpgrades',
-      'DestroyProfileOnBrowserClose',
-      'GlobalMediaControls',
-      'LensOverlay',
-    ].join(','),
-    '--remote-debugging-pipe',
-    `--user-data-dir=${userDataDir}`,
-    `--host-resolver-rules=MAP * ~NOTFOUND, ${exclude.map((h) => `EXCLUDE ${h}`).join(', ')}`,
-  ];
-  if (opts.spki) args.push(`--ignore-certificate-errors-spki-list=${opts.spki}`);
-  args.push('about:blank');
-  return args;
+  return sharedChromiumArgs({ userDataDir, resolvable: [host, tlsHost], spki: opts.spki });
 }
 
 // What must hold for one transport; returns the list of failures (empty: passed).

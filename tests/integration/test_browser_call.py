@@ -17,10 +17,9 @@ import subprocess
 
 import pytest
 
+from browser_tools import E2E, require_tools, spki_pin
 from icegate_proc import ROOT, Icegate
 
-E2E = ROOT / "tests" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 30000
 
 CONFIG = f"""\
@@ -34,32 +33,6 @@ peers:
 relay:
   address: 127.0.0.1
 """
-
-
-def require_tools():
-    """node, npm and Chromium are test dependencies (`make test-deps`): missing is a failure."""
-    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
-    if not os.access(CHROMIUM, os.X_OK):
-        missing.append(CHROMIUM + " (apt-get install chromium)")
-    if missing:
-        pytest.fail("browser test needs " + ", ".join(missing)
-                    + "; `make test-deps` installs them", pytrace=False)
-    if not (E2E / "node_modules" / "playwright-core" / "package.json").exists():
-        try:
-            done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=E2E,
-                                  capture_output=True, text=True, timeout=240)
-        except subprocess.TimeoutExpired:
-            pytest.fail("`npm ci` in tests/e2e took over 240 s", pytrace=False)
-        if done.returncode != 0:
-            pytest.fail(f"`npm ci` in tests/e2e failed ({done.returncode}):\n"
-                        + done.stdout + done.stderr, pytrace=False)
-
-
-def spki_pin(log):
-    m = re.search(r"certificate SPKI sha256 \(for --ignore-certificate-errors-spki-list\): "
-                  r"([A-Za-z0-9+/=]+)", log)
-    assert m, "icegate printed no SPKI pin:\n" + log
-    return m.group(1)
 
 
 def https_port(log):
