@@ -1,5 +1,6 @@
 """Shared by the browser tests: tool checks (node, npm, Debian's Chromium, tests/e2e's npm
 dependencies) and the SPKI pin icegate logs for Chromium's certificate check."""
+import json
 import os
 import re
 import shutil
@@ -38,3 +39,29 @@ def spki_pin(log):
     assert m, "icegate printed no SPKI pin:\n" + log
     return m.group(1)
 
+
+
+def run_e2e(script, args, server, tmp_path, timeout):
+    """Runs tests/e2e/<script> against a running icegate and returns its JSON result, failing
+    the test (with both sides' output) when it hangs, icegate dies, or the script reports a
+    failure. The result is also saved as result.json in tmp_path."""
+    try:
+        run = subprocess.run(["node", str(E2E / script), *args], cwd=E2E, capture_output=True,
+                             text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"{script} did not end:\n{e.stderr!s}\n--- icegate ---\n"
+                    + server.output(), pytrace=False)
+    log = server.output()
+    assert server.alive(), "icegate died during the browser test:\n" + log
+    print(run.stderr)
+    try:
+        result = json.loads(run.stdout)
+    except ValueError:
+        result = None
+    if result is not None:
+        (tmp_path / "result.json").write_text(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2))
+    assert run.returncode == 0 and result and result["ok"], (
+        f"{script} exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
+        f"\n--- icegate ---\n{log}")
+    return result

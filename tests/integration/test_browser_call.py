@@ -9,15 +9,12 @@ screen (replaceTrack, frames keep decoding), draw on the shared whiteboard both 
 a dropped signaling socket; three pages form a full mesh. Screenshots land in the test's tmp
 dir; with ICEGATE_UPDATE_SCREENSHOT=1 the two-person call is copied to docs/img/call.png.
 """
-import json
 import os
 import re
 import shutil
-import subprocess
 
-import pytest
 
-from browser_tools import E2E, require_tools, spki_pin
+from browser_tools import require_tools, run_e2e, spki_pin
 from icegate_proc import ROOT, Icegate
 
 TIMEOUT_MS = 30000
@@ -48,31 +45,10 @@ def test_browser_call(tmp_path):
         startup = server.output()
         spki = spki_pin(startup)
         url = f"https://127.0.0.1:{https_port(startup)}/"
-        cmd = ["node", str(E2E / "call_test.mjs"),
-               "--url", url,
-               "--spki", spki,
-               "--timeout-ms", str(TIMEOUT_MS),
-               "--out", str(tmp_path)]
-        try:
-            run = subprocess.run(cmd, cwd=E2E, capture_output=True, text=True,
-                                 timeout=8 * TIMEOUT_MS / 1000 + 120)
-        except subprocess.TimeoutExpired as e:
-            pytest.fail(f"call_test.mjs did not end:\n{e.stderr!s}\n--- icegate ---\n"
-                        + server.output(), pytrace=False)
+        args = ["--url", url, "--spki", spki, "--timeout-ms", str(TIMEOUT_MS), "--out", str(tmp_path)]
+        result = run_e2e("call_test.mjs", args, server, tmp_path,
+                         timeout=8 * TIMEOUT_MS / 1000 + 120)
         log = server.output()
-        assert server.alive(), "icegate died during the browser test:\n" + log
-
-    print(run.stderr)
-    try:
-        result = json.loads(run.stdout)
-    except ValueError:
-        result = None
-    if result is not None:
-        (tmp_path / "result.json").write_text(json.dumps(result, indent=2))
-        print(json.dumps(result, indent=2))
-    assert run.returncode == 0 and result and result["ok"], (
-        f"call_test.mjs exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
-        f"\n--- icegate ---\n{log}")
 
     call = result["scenarios"]["call"]
     assert call["ok"], call["failures"]

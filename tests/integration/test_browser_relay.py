@@ -5,12 +5,9 @@ tests/e2e/relay_test.mjs (playwright-core driving /usr/bin/chromium): two RTCPee
 one page, relay-only, once per client transport. Needs `chromium` (Debian) and node + npm; the
 npm dependencies come from tests/e2e/package-lock.json (`npm ci`, run here when missing).
 """
-import json
-import subprocess
 
-import pytest
 
-from browser_tools import E2E, require_tools, spki_pin
+from browser_tools import require_tools, run_e2e, spki_pin
 from icegate_proc import Icegate
 
 TIMEOUT_MS = 30000
@@ -32,34 +29,16 @@ def test_chromium_relays_video_and_data(tmp_path):
     listen = ["udp://127.0.0.1:0", "tcp://127.0.0.1:0", "tls://127.0.0.1:0"]
     with Icegate(extra_yaml=CONFIG, listen=listen) as server:
         spki = spki_pin(server.output())
-        cmd = ["node", str(E2E / "relay_test.mjs"),
-               "--udp", str(server.listening["udp4"][1]),
-               "--tcp", str(server.listening["tcp4"][1]),
-               "--tls", str(server.listening["tls4"][1]),
-               "--spki", spki,
-               "--user", "alice", "--password", "pass",
-               "--timeout-ms", str(TIMEOUT_MS),
-               "--out", str(tmp_path)]
-        try:
-            run = subprocess.run(cmd, cwd=E2E, capture_output=True, text=True,
-                                 timeout=3 * TIMEOUT_MS / 1000 + 90)
-        except subprocess.TimeoutExpired as e:
-            pytest.fail(f"relay_test.mjs did not end:\n{e.stderr!s}\n--- icegate ---\n"
-                        + server.output(), pytrace=False)
+        args = ["--udp", str(server.listening["udp4"][1]),
+                "--tcp", str(server.listening["tcp4"][1]),
+                "--tls", str(server.listening["tls4"][1]),
+                "--spki", spki,
+                "--user", "alice", "--password", "pass",
+                "--timeout-ms", str(TIMEOUT_MS),
+                "--out", str(tmp_path)]
+        result = run_e2e("relay_test.mjs", args, server, tmp_path,
+                         timeout=3 * TIMEOUT_MS / 1000 + 90)
         log = server.output()
-        assert server.alive(), "icegate died during the browser test:\n" + log
-
-    print(run.stderr)
-    try:
-        result = json.loads(run.stdout)
-    except ValueError:
-        result = None
-    if result is not None:
-        (tmp_path / "result.json").write_text(json.dumps(result, indent=2))
-        print(json.dumps(result, indent=2))
-    assert run.returncode == 0 and result and result["ok"], (
-        f"relay_test.mjs exited {run.returncode}:\n{run.stdout}\n{run.stderr}"
-        f"\n--- icegate ---\n{log}")
 
     for transport in ("udp", "tcp", "tls"):
         r = result["transports"][transport]
