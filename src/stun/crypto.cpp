@@ -1,6 +1,7 @@
 // HMAC and digests through OpenSSL 3's EVP_MAC/EVP_MD, CRC-32 through zlib.
 #include "crypto.hpp"
 
+#include <array>
 #include <climits>
 
 #include <openssl/core_names.h>
@@ -38,6 +39,49 @@ EVP_MAC* fetch_hmac() noexcept {
     return mac;
 }
 
+// One HMAC context per digest and thread, its digest set once: EVP_MAC_init with a key and no
+// params then only re-keys it. Passing the digest name on every init, as a fresh context needs,
+// re-fetched the digest from the library context each time, which showed in the CPU cost of
+// every TURN allocation. A context is mutable, hence one per thread rather than shared.
+class thread_mac_contexts {
+public:
+    thread_mac_contexts() = default;
+    thread_mac_contexts(const thread_mac_contexts&) = delete;
+    thread_mac_contexts& operator=(const thread_mac_contexts&) = delete;
+    ~thread_mac_contexts() {
+        for (EVP_MAC_CTX* ctx : contexts_) {
+            EVP_MAC_CTX_free(ctx);
+        }
+    }
+
+    // Null on an OpenSSL failure; the next call tries again.
+    EVP_MAC_CTX* get(digest_kind kind) noexcept {
+        EVP_MAC_CTX*& ctx = contexts_[static_cast<std::size_t>(kind)];
+        if (ctx == nullptr) {
+            ctx = make(kind);
+        }
+        return ctx;
+    }
+
+private:
+    static EVP_MAC_CTX* make(digest_kind kind) noexcept {
+        EVP_MAC* mac = fetch_hmac();
+        EVP_MAC_CTX* ctx = mac == nullptr ? nullptr : EVP_MAC_CTX_new(mac);
+        const OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                             const_cast<char*>(md_name(kind)), 0),
+            OSSL_PARAM_construct_end(),
+        };
+        if (ctx != nullptr && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+            EVP_MAC_CTX_free(ctx);
+            ctx = nullptr;
+        }
+        return ctx;
+    }
+
+    std::array<EVP_MAC_CTX*, 3> contexts_{}; // indexed by digest_kind
+};
+
 } // namespace
 
 bool digest(digest_kind kind, parts input, std::span<std::uint8_t> out) noexcept {
@@ -58,26 +102,21 @@ bool digest(digest_kind kind, parts input, std::span<std::uint8_t> out) noexcept
 
 bool hmac(digest_kind kind, std::span<const std::uint8_t> key, parts input,
           std::span<std::uint8_t> out) noexcept {
-    EVP_MAC* mac = fetch_hmac();
-    if (mac == nullptr) {
+    thread_local thread_mac_contexts contexts;
+    EVP_MAC_CTX* ctx = contexts.get(kind);
+    if (ctx == nullptr) {
         return false;
     }
-    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(md_name(kind)),
-                                         0),
-        OSSL_PARAM_construct_end(),
-    };
     // A null key pointer means "keep the previous key" to OpenSSL; an empty key is still a key.
+    // Always passing one re-keys the reused context, so no earlier call's key carries over.
     static const std::uint8_t empty_key = 0;
     const std::uint8_t* key_data = key.empty() ? &empty_key : key.data();
-    bool ok = ctx != nullptr && EVP_MAC_init(ctx, key_data, key.size(), params) == 1;
+    bool ok = EVP_MAC_init(ctx, key_data, key.size(), nullptr) == 1;
     for (auto part : input) {
         ok = ok && EVP_MAC_update(ctx, part.data(), part.size()) == 1;
     }
     std::size_t written = 0;
     ok = ok && EVP_MAC_final(ctx, out.data(), &written, out.size()) == 1 && written == out.size();
-    EVP_MAC_CTX_free(ctx);
     return ok;
 }
 

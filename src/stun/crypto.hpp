@@ -16,7 +16,8 @@ using parts = std::initializer_list<std::span<const std::uint8_t>>;
 // Writes the digest of the concatenated parts into out (which must be exactly the digest size).
 bool digest(digest_kind kind, parts input, std::span<std::uint8_t> out) noexcept;
 
-// HMAC of the concatenated parts; out must be exactly the digest size (20 or 32).
+// HMAC of the concatenated parts; out must be exactly the digest size (16, 20 or 32). Safe from
+// any thread: each thread reuses its own context per digest.
 bool hmac(digest_kind kind, std::span<const std::uint8_t> key, parts input,
           std::span<std::uint8_t> out) noexcept;
 

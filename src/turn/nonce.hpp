@@ -30,7 +30,8 @@ nonce_status check_nonce(std::span<const std::uint8_t, 32> key, std::string_view
                          const stun::transport_address& client, std::int64_t unix_now,
                          std::int64_t lifetime) noexcept;
 
-// HMAC through OpenSSL 3 (EVP_Q_mac); false on an OpenSSL failure.
+// HMAC through OpenSSL 3's EVP_MAC, one reused context per digest and thread; false on an
+// OpenSSL failure. Safe to call from any thread.
 bool hmac_sha1(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data,
                std::span<std::uint8_t, 20> out) noexcept;
 bool hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data,
