@@ -1,43 +1,44 @@
-// One allocation's relay socket: bound in the worker's port slice, drained with recvmmsg, each
-// datagram handed to worker_io (and so to the engine) with the peer's address.
+// One allocation's relay socket: a bare non-blocking UDP descriptor bound in the worker's port
+// slice and watched by the worker's relay poller (worker_io), not by Asio's reactor.
 #pragma once
 
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
 
-#include <boost/asio/ip/udp.hpp>
-
-#include "icegate/turn/io_port.hpp"
+#include "icegate/stun/transport_address.hpp"
 
 namespace icegate::net {
-
-class worker_io;
 
 class relay_socket {
 public:
     static constexpr std::size_t batch = 16;
     static constexpr std::size_t slot_size = 4000; // payload larger than this is dropped
 
-    relay_socket(worker_io& owner, turn::relay_id id, boost::asio::ip::udp::socket socket);
+    // One recvmmsg() worth of headers: lives on the caller's stack, never on the heap.
+    struct rx_batch {
+        std::array<mmsghdr, batch> msgs;
+        std::array<iovec, batch> iov;
+        std::array<sockaddr_storage, batch> names;
+    };
+
+    // Takes ownership of `fd`, already registered with `poll_fd` (the worker's epoll set).
+    relay_socket(int poll_fd, int fd) noexcept : poll_fd_(poll_fd), fd_(fd) {}
     relay_socket(const relay_socket&) = delete;
     relay_socket& operator=(const relay_socket&) = delete;
     ~relay_socket();
 
-    void start();
+    // Reads up to `batch` datagrams into `rx` (batch * slot_size bytes), slot i at
+    // i * slot_size; returns how many (0 when none or on error). Never blocks.
+    int receive(std::span<std::uint8_t> rx, rx_batch& b) noexcept;
     void send(const stun::transport_address& peer, std::span<const std::uint8_t> bytes) noexcept;
 
 private:
-    void do_wait();
-    void on_readable(const boost::system::error_code& ec);
-    int drain_once();
-
-    worker_io& owner_;
-    turn::relay_id id_;
-    boost::asio::ip::udp::socket socket_;
-    // Set by the destructor so a completion already queued does not touch a dead object.
-    std::shared_ptr<bool> alive_;
+    int poll_fd_;
+    int fd_;
 };
 
 } // namespace icegate::net

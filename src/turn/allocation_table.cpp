@@ -1,12 +1,27 @@
 // allocation_table: two unordered_maps kept in step (an open-addressing table may replace them).
 #include "allocation_table.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
 namespace icegate::turn {
+namespace {
 
-allocation_table::allocation_table(std::size_t expected) {
+// Rehashes `m` down to twice its size when it holds under an eighth of its buckets: the
+// factor-of-four gap between the two keeps a table that hovers around one size from
+// rehashing back and forth.
+template <class Map>
+void shrink_buckets(Map& m, std::size_t floor) {
+    const std::size_t want = std::max(2 * m.size(), floor);
+    if (m.size() < m.bucket_count() / 8 && m.bucket_count() > 2 * want) {
+        m.rehash(want);
+    }
+}
+
+} // namespace
+
+allocation_table::allocation_table(std::size_t expected) : expected_(expected) {
     by_tuple_.reserve(expected);
     by_relay_.reserve(expected * 2);
 }
@@ -47,6 +62,11 @@ std::unique_ptr<allocation> allocation_table::remove(const five_tuple& key) noex
         }
     }
     return a;
+}
+
+void allocation_table::shrink() {
+    shrink_buckets(by_tuple_, expected_);
+    shrink_buckets(by_relay_, 2 * expected_);
 }
 
 allocation* allocation_table::any() noexcept {

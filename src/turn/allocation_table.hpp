@@ -24,11 +24,19 @@ public:
     std::unique_ptr<allocation> remove(const five_tuple& key) noexcept;
     // Some allocation, or null when empty (for shutdown).
     allocation* any() noexcept;
+    // Gives back bucket arrays sized for a past peak once occupancy has fallen far below them
+    // (never below the constructor's reservation). For the coarse tick: a rehash is O(size).
+    void shrink();
 
     std::size_t size() const noexcept { return by_tuple_.size(); }
+    // Both indexes' bucket arrays together (what shrink() gives back).
+    std::size_t bucket_count() const noexcept {
+        return by_tuple_.bucket_count() + by_relay_.bucket_count();
+    }
     bool empty() const noexcept { return by_tuple_.empty(); }
 
 private:
+    std::size_t expected_;
     std::unordered_map<five_tuple, std::unique_ptr<allocation>, five_tuple_hash> by_tuple_;
     std::unordered_map<relay_id, allocation*> by_relay_;
 };

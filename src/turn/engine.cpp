@@ -5,6 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string>
 #include <utility>
 
@@ -16,6 +19,12 @@
 
 namespace icegate::turn {
 namespace {
+
+void release_free_memory() noexcept {
+#if defined(__GLIBC__)
+    ::malloc_trim(0);
+#endif
+}
 
 using stun::message_class;
 using stun::method;
@@ -179,6 +188,9 @@ void engine::impl::end_allocation(const five_tuple& key, std::string_view reason
     for (std::size_t i = 0; i < a->relay_count; ++i) {
         io.close_relay(a->relays[i].id);
     }
+    if (a->timer_due != std::numeric_limits<std::int64_t>::max()) {
+        ++stale_timers;
+    }
     quotas->release(a->quota_user);
     ++counters.allocations_ended;
     if (log) {
@@ -195,6 +207,7 @@ void engine::impl::end_allocation(const five_tuple& key, std::string_view reason
 void engine::impl::on_timer(const timer_entry& t, mono_time now) noexcept {
     allocation* a = allocations.find_by_relay(t.relay);
     if (a == nullptr || a->serial != t.serial) {
+        stale_timers -= stale_timers > 0 ? 1 : 0;
         return; // ended since: lazy deletion
     }
     if (!a->live(now)) {
@@ -205,6 +218,31 @@ void engine::impl::on_timer(const timer_entry& t, mono_time now) noexcept {
         a->timer_due = std::numeric_limits<std::int64_t>::max();
     }
     arm(*a, a->sweep(now));
+}
+
+void engine::impl::trim() noexcept {
+    // Entries of ended allocations otherwise stay until due, up to the maximum lifetime. Only
+    // when they are most of the wheel: each pass then removes at least as many entries as it
+    // visits (about), so the cost stays proportional to the allocations that ended.
+    constexpr std::size_t min_stale = 1024;
+    if (stale_timers >= min_stale && 2 * stale_timers >= wheel.size()) {
+        wheel.compact([this](const timer_entry& t) {
+            const allocation* a = allocations.find_by_relay(t.relay);
+            return a != nullptr && a->serial == t.serial;
+        });
+        stale_timers = 0;
+    }
+    allocations.shrink();
+    // What ended allocations freed lies in holes between blocks still in use, and glibc gives
+    // holes back to the kernel only when asked. Ask once the count has fallen to half of what
+    // it was at the last ask: once per halving (a few milliseconds at most), never per packet.
+    constexpr std::size_t min_drop = 1024;
+    const std::size_t live = allocations.size();
+    if (live + min_drop <= trim_mark && live <= trim_mark / 2) {
+        release_free_memory();
+        trim_mark = live;
+    }
+    trim_mark = std::max(trim_mark, live);
 }
 
 engine::engine(engine_settings settings, std::shared_ptr<const authenticator> auth,
@@ -250,6 +288,7 @@ void engine::on_tick(const clock_reading& now) noexcept {
     impl_->last_seen = now.mono;
     impl_->wheel.advance(wheel_seconds(now.mono),
                          [this, &now](const timer_entry& t) { impl_->on_timer(t, now.mono); });
+    impl_->trim();
     // Every worker ticks the shared table: whichever comes first frees the due ports.
     for (const auto handle : impl_->reservations->expire(now.mono)) {
         impl_->io.release_port(handle);

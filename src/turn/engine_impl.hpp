@@ -49,6 +49,10 @@ struct engine::impl {
     // Closes the relays, gives the quota back, logs the end line and forgets the allocation.
     void end_allocation(const five_tuple& key, std::string_view reason, mono_time now) noexcept;
     void on_timer(const timer_entry& t, mono_time now) noexcept;
+    // On the tick: drops the timer entries of ended allocations once they make up most of the
+    // wheel, gives back table and wheel storage sized for a past peak, and returns freed heap
+    // to the kernel after the allocation count has halved.
+    void trim() noexcept;
     // The response scratch buffer, reused for every message the engine writes.
     std::span<std::uint8_t> scratch() noexcept { return scratch_buf; }
     // A transaction id for a Data indication: nothing answers indications, so ids only need
@@ -74,6 +78,8 @@ struct engine::impl {
 
     allocation_table allocations;
     timer_wheel wheel;
+    std::size_t stale_timers = 0; // wheel entries left behind by ended allocations (about)
+    std::size_t trim_mark = 0;    // the most allocations live since memory was last given back
     std::uint64_t next_serial = 1;
     mono_time last_seen; // the latest clock reading, for inputs that come without one
     engine_counters counters;

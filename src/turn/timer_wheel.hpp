@@ -38,10 +38,21 @@ public:
     template <class Fire>
     void advance(std::int64_t now, Fire&& fire);
 
+    // Drops every entry keep(entry) rejects and gives back slot storage left far larger than
+    // what it holds. Lazy deletion leaves an ended allocation's entry in place until it is due
+    // (up to the maximum lifetime): this lets the owner clear them sooner. O(entries + slots),
+    // for the coarse tick.
+    template <class Keep>
+    void compact(Keep&& keep);
+
     std::size_t size() const noexcept { return size_; }
     std::int64_t now() const noexcept { return current_; }
 
 private:
+    // Releases the spare capacity of slots (and of firing_) holding far less than they hold room
+    // for: a burst of allocations leaves one slot sized for the burst.
+    void shrink_slots();
+
     std::vector<timer_entry>& slot(std::int64_t second) noexcept {
         return slots_[static_cast<std::size_t>(second) & mask_];
     }
@@ -81,6 +92,14 @@ void timer_wheel::advance(std::int64_t now, Fire&& fire) {
             }
         }
     }
+}
+
+template <class Keep>
+void timer_wheel::compact(Keep&& keep) {
+    for (auto& s : slots_) {
+        size_ -= std::erase_if(s, [&keep](const timer_entry& e) { return !keep(e); });
+    }
+    shrink_slots();
 }
 
 } // namespace icegate::turn

@@ -51,6 +51,28 @@ TEST(AllocationTable, RemoveDropsBothIndexes) {
     EXPECT_EQ(t.any(), nullptr);
 }
 
+TEST(AllocationTable, ShrinkGivesBackBucketsAfterAPeak) {
+    allocation_table t(16);
+    const std::size_t small = t.bucket_count();
+    t.shrink();
+    EXPECT_EQ(t.bucket_count(), small); // never below the reservation
+    for (std::uint16_t i = 0; i < 5000; ++i) {
+        t.insert(make(client(static_cast<std::uint16_t>(1000 + i)), 1 + i));
+    }
+    const std::size_t peak = t.bucket_count();
+    t.shrink();
+    EXPECT_EQ(t.bucket_count(), peak); // full: nothing to give back
+    for (std::uint16_t i = 0; i < 4990; ++i) {
+        ASSERT_TRUE(t.remove(five_tuple::of(client(static_cast<std::uint16_t>(1000 + i)))));
+    }
+    t.shrink();
+    EXPECT_LT(t.bucket_count(), peak / 20);
+    EXPECT_EQ(t.size(), 10u);
+    EXPECT_NE(t.find(five_tuple::of(client(1000 + 4999))), nullptr);
+    EXPECT_NE(t.find_by_relay(5000), nullptr);
+    EXPECT_EQ(t.find_by_relay(1), nullptr);
+}
+
 TEST(AllocationTable, HashSeparatesFields) {
     const five_tuple_hash h;
     const auto a = five_tuple::of(client(1000));

@@ -119,6 +119,35 @@ TEST_F(EngineRefresh, CloseAllEndsEverything) {
     EXPECT_EQ(quotas->total(), 0u);
 }
 
+// Many allocations deleted at once leave their wheel entries behind; the tick that clears
+// them must keep the entries of the allocations still live.
+TEST_F(EngineRefresh, MassDeleteKeepsTheSurvivorsTimers) {
+    settings.user_quota = 0;
+    make_engine();
+    const auto nth = [this](int i) {
+        client_ref c = client();
+        c.client.port = static_cast<std::uint16_t>(20000 + i);
+        return c;
+    };
+    constexpr int count = 1100; // more than the engine leaves to fire on their own
+    for (int i = 0; i < count; ++i) {
+        ASSERT_TRUE(allocate(nth(i)).success()) << i;
+    }
+    tick_through(seconds(10));
+    ASSERT_TRUE(allocate(nth(count)).success()); // due 10 s after the others
+    for (int i = 1; i < count; ++i) {
+        ASSERT_TRUE(refresh(nth(i), 0).success()) << i;
+    }
+    EXPECT_EQ(eng->allocation_count(), 2u);
+    tick_through(seconds(589));
+    EXPECT_EQ(eng->allocation_count(), 2u);
+    tick_through(seconds(1)); // 600 s after the first
+    EXPECT_EQ(eng->allocation_count(), 1u);
+    tick_through(seconds(10));
+    EXPECT_EQ(eng->allocation_count(), 0u);
+    EXPECT_EQ(quotas->total(), 0u);
+}
+
 TEST_F(EngineRefresh, EngineDestructionWithAllocationsIsClean) {
     ASSERT_TRUE(allocate(client(1)).success());
     eng.reset();

@@ -80,5 +80,30 @@ TEST(TimerWheel, FirstAdvanceOnlyStartsTheClock) {
     EXPECT_EQ(fire_until(w, 1001), std::vector<std::uint64_t>{3});
 }
 
+TEST(TimerWheel, CompactDropsRejectedEntriesAndKeepsTheRest) {
+    timer_wheel w(8);
+    w.start(0);
+    for (std::uint64_t i = 1; i <= 3000; ++i) {
+        w.schedule({3, 0, i}); // one slot, as a burst of allocations fills it
+    }
+    w.schedule({5, 0, 3001});
+    w.compact([](const timer_entry& e) { return e.serial % 1000 == 1; }); // 1, 1001, 2001, 3001
+    EXPECT_EQ(w.size(), 4u);
+    EXPECT_EQ(fire_until(w, 3), (std::vector<std::uint64_t>{1, 1001, 2001}));
+    EXPECT_EQ(fire_until(w, 5), std::vector<std::uint64_t>{3001});
+    EXPECT_EQ(w.size(), 0u);
+}
+
+TEST(TimerWheel, CompactKeepingEverythingChangesNothing) {
+    timer_wheel w(8);
+    w.start(0);
+    w.schedule({2, 0, 1});
+    w.schedule({20, 0, 2});
+    w.compact([](const timer_entry&) { return true; });
+    EXPECT_EQ(w.size(), 2u);
+    EXPECT_EQ(fire_until(w, 2), std::vector<std::uint64_t>{1});
+    EXPECT_EQ(fire_until(w, 20), std::vector<std::uint64_t>{2});
+}
+
 } // namespace
 } // namespace icegate::turn
