@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <functional>
+#include <vector>
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -138,7 +138,7 @@ private:
     std::shared_ptr<shared_state> state_;
     std::optional<membership> member_;
     bool joining_ = false;
-    std::deque<signal::client_message> pending_;
+    std::vector<signal::client_message> pending_; // held while a join is in flight
     steady::time_point last_rx_;
     bool pinged_ = false;
     steady::time_point ice_due_{};
@@ -289,10 +289,14 @@ void signal_connection::joined(const signal::join_result& r, const std::string& 
     if (r.ok) {
         member_ = membership{room, r.session};
     }
-    while (!pending_.empty() && !joining_) {
-        auto next = std::move(pending_.front());
-        pending_.pop_front();
+    std::size_t done = 0;
+    while (done < pending_.size() && !joining_) {
+        auto next = std::move(pending_[done++]);
         dispatch(std::move(next));
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+    if (pending_.empty()) {
+        std::vector<signal::client_message>().swap(pending_); // idle sessions keep nothing
     }
 }
 

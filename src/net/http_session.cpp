@@ -27,7 +27,7 @@ http_response plain_error(http::status status, std::string text) {
 
 http_session::http_session(boost::asio::ip::tcp::socket socket,
                            std::shared_ptr<https_listener::state> st)
-    : stream_(beast::tcp_stream(std::move(socket)), *st->tls), state_(std::move(st)) {
+    : stream_(std::move(socket), *st->tls), state_(std::move(st)) {
     boost::system::error_code ec;
     remote_ = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     state_->sessions.insert(this);

@@ -3,32 +3,35 @@
 // over to a ws_session, which reads text frames and writes one queued frame at a time.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "icegate/net/https_listener.hpp"
+#include "tls_socket.hpp"
 
 namespace icegate::net {
 
-using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+using tls_stream = tls_socket;
 
 class https_session_base {
 public:
     virtual ~https_session_base() = default;
     // Listener shutdown: WebSockets send 1001 "going away", HTTP connections close.
     virtual void shutdown() = 0;
+    // Every https_tick_interval, from the listener's timer.
+    virtual void tick() {}
 };
+
+inline constexpr std::chrono::seconds https_tick_interval{5};
 
 struct https_listener::state {
     std::shared_ptr<boost::asio::ssl::context> tls;
@@ -78,6 +81,7 @@ public:
     void close(std::uint16_t code, std::string_view reason) override;
     boost::asio::any_io_executor executor() override { return ws_.get_executor(); }
     void shutdown() override { close(1001, "going away"); }
+    void tick() override;
 
 private:
     void on_accept(boost::beast::error_code ec);
@@ -86,23 +90,25 @@ private:
     void do_write();
     void on_write(boost::beast::error_code ec);
     void do_close();
-    void arm_tick();
     void finish();
 
     boost::beast::websocket::stream<tls_stream> ws_;
     std::shared_ptr<https_listener::state> state_;
     std::unique_ptr<ws_handler> handler_;
-    boost::asio::steady_timer tick_;
-    boost::beast::flat_buffer rbuf_;
-    std::deque<ws_frame> queue_;
+    boost::beast::flat_buffer rbuf_; // empty between messages: idle sessions hold no buffer
+    // Frames to write: queue_[queue_head_] is the oldest. A vector, not a deque: libstdc++'s
+    // deque allocates ~600 bytes even when empty, and most sessions are idle.
+    std::vector<ws_frame> queue_;
+    std::size_t queue_head_ = 0;
     std::size_t queued_bytes_ = 0;
-    std::optional<http_response> refusal_;
     bool open_ = false; // the upgrade handshake completed
     bool writing_ = false;
     bool close_requested_ = false;
     bool close_sent_ = false;
     bool finished_ = false;
-    boost::beast::websocket::close_reason close_reason_;
+    // Only what close() was asked for: Beast's close_reason holds a 123-byte static string.
+    std::uint16_t close_code_ = 1000;
+    std::string close_text_;
 };
 
 } // namespace icegate::net

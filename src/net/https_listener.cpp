@@ -13,7 +13,7 @@ namespace icegate::net {
 https_listener::https_listener(boost::asio::ip::tcp::acceptor acceptor,
                                std::shared_ptr<boost::asio::ssl::context> tls, http_app& app,
                                const http_limits& limits)
-    : acceptor_(std::move(acceptor)),
+    : acceptor_(std::move(acceptor)), tick_(acceptor_.get_executor()),
       state_(std::make_shared<state>(state{std::move(tls), app, limits, {}, false})) {}
 
 https_listener::~https_listener() {
@@ -30,6 +30,24 @@ std::size_t https_listener::connections() const noexcept {
 
 void https_listener::start() {
     do_accept();
+    arm_tick();
+}
+
+void https_listener::arm_tick() {
+    tick_.expires_after(https_tick_interval);
+    tick_.async_wait([this, st = state_](const boost::system::error_code& ec) {
+        if (ec || st->closed) {
+            return;
+        }
+        // A tick may end sessions; one destroyed meanwhile has left the set.
+        const std::vector<https_session_base*> open(st->sessions.begin(), st->sessions.end());
+        for (auto* s : open) {
+            if (st->sessions.contains(s)) {
+                s->tick();
+            }
+        }
+        arm_tick();
+    });
 }
 
 void https_listener::close() {
@@ -37,6 +55,7 @@ void https_listener::close() {
         return;
     }
     state_->closed = true;
+    tick_.cancel();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     const std::vector<https_session_base*> open(state_->sessions.begin(), state_->sessions.end());

@@ -3,20 +3,17 @@
 // keepalive, and a close that waits for the queue to drain.
 #include "http_session.hpp"
 
+#include <algorithm>
+
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 namespace icegate::net {
 
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-namespace {
-constexpr std::chrono::seconds tick_interval{5};
-}
-
 ws_session::ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st)
-    : ws_(std::move(stream)), state_(std::move(st)), tick_(ws_.get_executor()) {
+    : ws_(std::move(stream)), state_(std::move(st)) {
     state_->sessions.insert(this);
 }
 
@@ -28,10 +25,10 @@ void ws_session::start(http_request req, std::unique_ptr<ws_handler> handler,
                        std::optional<http_response> refusal) {
     if (!handler) {
         // Not upgraded: answer the refusal over plain HTTP and close.
-        refusal_ = std::move(refusal);
+        auto res = std::make_shared<http_response>(std::move(*refusal));
         beast::get_lowest_layer(ws_).expires_after(state_->limits.header_timeout);
-        beast::http::async_write(ws_.next_layer(), *refusal_,
-                                 [self = shared_from_this()](beast::error_code, std::size_t) {
+        beast::http::async_write(ws_.next_layer(), *res,
+                                 [self = shared_from_this(), res](beast::error_code, std::size_t) {
                                      boost::system::error_code ignored;
                                      beast::get_lowest_layer(self->ws_).socket().shutdown(
                                          boost::asio::socket_base::shutdown_both, ignored);
@@ -57,7 +54,6 @@ void ws_session::on_accept(beast::error_code ec) {
         return finish();
     }
     open_ = true;
-    arm_tick();
     do_read();
 }
 
@@ -76,9 +72,7 @@ void ws_session::on_read(beast::error_code ec) {
         handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
     }
     rbuf_.consume(rbuf_.size());
-    if (rbuf_.capacity() > 64 * 1024) {
-        rbuf_.shrink_to_fit(); // an idle session should not keep a large frame's buffer
-    }
+    rbuf_.shrink_to_fit(); // frees it: Beast prepares it again when the next payload arrives
     do_read();
 }
 
@@ -90,7 +84,7 @@ void ws_session::send(ws_frame frame) {
     queue_.push_back(std::move(frame));
     if (queued_bytes_ > state_->limits.ws_queue_bytes) {
         // A member that cannot keep up: drop what waits (not the frame being written) and go.
-        while (queue_.size() > (writing_ ? 1U : 0U)) {
+        while (queue_.size() - queue_head_ > (writing_ ? 1U : 0U)) {
             queued_bytes_ -= queue_.back()->size();
             queue_.pop_back();
         }
@@ -112,8 +106,8 @@ void ws_session::close(std::uint16_t code, std::string_view reason) {
         return;
     }
     close_requested_ = true;
-    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code),
-                                            beast::string_view(reason.data(), reason.size()));
+    close_code_ = code;
+    close_text_.assign(reason.data(), std::min<std::size_t>(reason.size(), 123));
     if (!writing_) {
         do_close();
     }
@@ -122,7 +116,7 @@ void ws_session::close(std::uint16_t code, std::string_view reason) {
 void ws_session::do_write() {
     writing_ = true;
     ws_.text(true);
-    const auto& front = queue_.front();
+    const auto& front = queue_[queue_head_];
     ws_.async_write(
         boost::asio::buffer(*front),
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
@@ -130,19 +124,31 @@ void ws_session::do_write() {
 
 void ws_session::on_write(beast::error_code ec) {
     writing_ = false;
-    if (!queue_.empty()) {
-        queued_bytes_ -= queue_.front()->size();
-        queue_.pop_front();
+    if (queue_head_ < queue_.size()) {
+        queued_bytes_ -= queue_[queue_head_]->size();
+        queue_[queue_head_++].reset();
+    }
+    if (queue_head_ == queue_.size()) {
+        queue_.clear();
+        queue_head_ = 0;
+        if (queue_.capacity() > 64) {
+            std::vector<ws_frame>().swap(queue_); // a burst's worth of slots goes back
+        }
+    } else if (queue_head_ >= 32 && queue_head_ * 2 >= queue_.size()) {
+        // A queue that never drains: drop the written prefix (amortized O(1) per frame).
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+        queue_head_ = 0;
     }
     if (ec) {
         return finish();
     }
     if (close_requested_) {
-        queue_.clear();
+        std::vector<ws_frame>().swap(queue_);
+        queue_head_ = 0;
         queued_bytes_ = 0;
         return do_close();
     }
-    if (!queue_.empty()) {
+    if (queue_head_ < queue_.size()) {
         do_write();
     }
 }
@@ -152,32 +158,28 @@ void ws_session::do_close() {
         return;
     }
     close_sent_ = true;
-    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+    const websocket::close_reason why(static_cast<websocket::close_code>(close_code_),
+                                      beast::string_view(close_text_));
+    ws_.async_close(why, [self = shared_from_this()](beast::error_code) {
         // The read loop sees the close completing (or failing) and finishes the session.
         boost::system::error_code ignored;
         beast::get_lowest_layer(self->ws_).socket().close(ignored);
     });
 }
 
-void ws_session::arm_tick() {
-    tick_.expires_after(tick_interval);
-    tick_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (ec || self->finished_) {
-            return;
-        }
-        self->handler_->on_tick();
-        self->arm_tick();
-    });
+void ws_session::tick() {
+    if (open_ && !finished_) {
+        handler_->on_tick();
+    }
 }
 
-// Called once, when the read loop or the handshake ends: the handler hears about it, the
-// timer stops, and the last pending handler drops the session.
+// Called once, when the read loop or the handshake ends: the handler hears about it, and the
+// last pending handler drops the session.
 void ws_session::finish() {
     if (finished_) {
         return;
     }
     finished_ = true;
-    tick_.cancel();
     if (handler_) {
         handler_->on_closed();
     }

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,7 +23,9 @@ struct member {
     room* home = nullptr;
     std::shared_ptr<link> conn; // null while detached
     std::chrono::steady_clock::time_point detached_at{};
-    std::deque<frame_ptr> missed; // frames for a detached member, oldest first
+    // Frames for a detached member, oldest first. Vectors, not deques: libstdc++'s deque
+    // allocates about 600 bytes even when empty, and every idle member would carry them.
+    std::vector<frame_ptr> missed;
     std::size_t missed_bytes = 0;
     bool evicting = false; // its missed queue overflowed; removed after this operation
 
@@ -36,7 +37,7 @@ struct room {
     std::string name;
     std::string password_hash;                    // crypto_pwhash_str output; empty: an open room
     std::vector<std::unique_ptr<member>> members; // join order
-    std::deque<chat_entry> history;               // public chat, oldest first
+    std::vector<chat_entry> history;              // public chat, oldest first
 };
 
 // Room passwords: argon2id hashes in libsodium's self-describing string format.

@@ -7,7 +7,6 @@
 #include <array>
 #include <cassert>
 #include <cstdlib>
-#include <deque>
 #include <optional>
 #include <unordered_set>
 #include <utility>
@@ -272,7 +271,7 @@ join_result room_table::impl::resume(join_request& req, const clock_reading& clo
     detached.erase(m);
     emit(table_event_kind::member_resumed, *m->home, m->session);
     deliver_joined(*m, std::move(req.ice_servers), msg.id);
-    std::deque<frame_ptr> missed = std::exchange(m->missed, {});
+    std::vector<frame_ptr> missed = std::exchange(m->missed, {});
     m->missed_bytes = 0;
     for (auto& f : missed) {
         m->conn->deliver(std::move(f));
@@ -311,10 +310,10 @@ void room_table::impl::add_history(room& r, const chat_entry& e) const {
     if (settings.history == 0) {
         return;
     }
-    r.history.push_back(e);
-    while (r.history.size() > settings.history) {
-        r.history.pop_front();
+    if (r.history.size() >= settings.history) {
+        r.history.erase(r.history.begin()); // at most `history` (default 100) entries move
     }
+    r.history.push_back(e);
 }
 
 room_table::room_table(room_settings settings, random_source random)

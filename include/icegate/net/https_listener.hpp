@@ -11,6 +11,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -89,8 +90,11 @@ public:
 
 private:
     void do_accept();
+    void arm_tick();
 
     boost::asio::ip::tcp::acceptor acceptor_;
+    // One timer for all of the worker's WebSockets (their handlers' on_tick), not one each.
+    boost::asio::steady_timer tick_;
     std::shared_ptr<state> state_;
 };
 
