@@ -1,7 +1,7 @@
 // Long-term keys and USERHASH: digests over "user:realm[:password]" without building a string.
 #include "icegate/stun/credentials.hpp"
 
-#include "crypto.hpp"
+#include "icegate/stun/crypto.hpp"
 #include "icegate/stun/error.hpp"
 
 namespace icegate::stun {

@@ -1,5 +1,5 @@
 // HMAC and digests through OpenSSL 3's EVP_MAC/EVP_MD, CRC-32 through zlib.
-#include "crypto.hpp"
+#include "icegate/stun/crypto.hpp"
 
 #include <array>
 #include <climits>

@@ -5,7 +5,7 @@
 #include <array>
 
 #include "bytes.hpp"
-#include "crypto.hpp"
+#include "icegate/stun/crypto.hpp"
 
 namespace icegate::stun {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "bytes.hpp"
-#include "crypto.hpp"
+#include "icegate/stun/crypto.hpp"
 
 namespace icegate::stun {
 namespace {

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
+
+#include "icegate/stun/crypto.hpp"
 
 namespace icegate::turn::detail {
 namespace {
@@ -34,69 +34,6 @@ stun::transport_address canonical_ip(const stun::transport_address& a) noexcept 
     stun::transport_address out = a;
     out.port = 0;
     return out;
-}
-
-// HMAC through one EVP_MAC_CTX per digest and thread with its digest set once, so each call
-// only re-keys (EVP_MAC_init with no params). The one-shot HMAC() fetched the digest and built
-// a context on every call: two per allocation for the nonce alone. src/stun/crypto.cpp does the
-// same for the integrity MACs; each module keeps its OpenSSL helpers private.
-enum class mac_digest : std::uint8_t { sha1, sha256 };
-
-class thread_mac_contexts {
-public:
-    thread_mac_contexts() = default;
-    thread_mac_contexts(const thread_mac_contexts&) = delete;
-    thread_mac_contexts& operator=(const thread_mac_contexts&) = delete;
-    ~thread_mac_contexts() {
-        for (EVP_MAC_CTX* ctx : contexts_) {
-            EVP_MAC_CTX_free(ctx);
-        }
-    }
-
-    // Null on an OpenSSL failure; the next call tries again.
-    EVP_MAC_CTX* get(mac_digest d) noexcept {
-        EVP_MAC_CTX*& ctx = contexts_[static_cast<std::size_t>(d)];
-        if (ctx == nullptr) {
-            ctx = make(d);
-        }
-        return ctx;
-    }
-
-private:
-    static EVP_MAC_CTX* make(mac_digest d) noexcept {
-        // Immutable once fetched (thread-safe static initialization); shared by all threads.
-        static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-        EVP_MAC_CTX* ctx = mac == nullptr ? nullptr : EVP_MAC_CTX_new(mac);
-        const OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(
-                OSSL_MAC_PARAM_DIGEST, const_cast<char*>(d == mac_digest::sha1 ? "SHA1" : "SHA256"),
-                0),
-            OSSL_PARAM_construct_end(),
-        };
-        if (ctx != nullptr && EVP_MAC_CTX_set_params(ctx, params) != 1) {
-            EVP_MAC_CTX_free(ctx);
-            ctx = nullptr;
-        }
-        return ctx;
-    }
-
-    std::array<EVP_MAC_CTX*, 2> contexts_{}; // indexed by mac_digest
-};
-
-bool hmac(mac_digest d, std::span<const std::uint8_t> key, std::span<const std::uint8_t> data,
-          std::span<std::uint8_t> out) noexcept {
-    thread_local thread_mac_contexts contexts;
-    EVP_MAC_CTX* ctx = contexts.get(d);
-    if (ctx == nullptr) {
-        return false;
-    }
-    // A null key pointer means "keep the previous key" to OpenSSL; an empty key is still a key.
-    // Always passing one re-keys the reused context, so no earlier call's key carries over.
-    static const std::uint8_t empty = 0;
-    std::size_t written = 0;
-    return EVP_MAC_init(ctx, key.empty() ? &empty : key.data(), key.size(), nullptr) == 1 &&
-           EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
-           EVP_MAC_final(ctx, out.data(), &written, out.size()) == 1 && written == out.size();
 }
 
 // base64(time (8, big-endian) || MAC (16)) for `client` at `issued`.
@@ -166,12 +103,13 @@ nonce_status check_nonce(std::span<const std::uint8_t, 32> key, std::string_view
 
 bool hmac_sha1(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data,
                std::span<std::uint8_t, 20> out) noexcept {
-    return hmac(mac_digest::sha1, key, data, out);
+    // One HMAC context per digest and thread, re-keyed per call (icegate/stun/crypto.hpp).
+    return stun::detail::hmac(stun::detail::digest_kind::sha1, key, {data}, out);
 }
 
 bool hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data,
                  std::span<std::uint8_t, 32> out) noexcept {
-    return hmac(mac_digest::sha256, key, data, out);
+    return stun::detail::hmac(stun::detail::digest_kind::sha256, key, {data}, out);
 }
 
 std::size_t base64_encode(std::span<const std::uint8_t> in, std::span<char> out) noexcept {

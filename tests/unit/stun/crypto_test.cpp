@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "crypto.hpp"
+#include "icegate/stun/crypto.hpp"
 #include "test_util.hpp"
 
 namespace icegate::stun::detail {

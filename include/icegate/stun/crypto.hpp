@@ -1,5 +1,5 @@
-// OpenSSL 3 (EVP) and zlib wrappers used by the STUN codec: HMAC, digests, CRC-32.
-// Private to src/stun. Inputs are scattered parts so callers never copy a message.
+// OpenSSL 3 (EVP) and zlib wrappers used by the STUN codec and the TURN nonce: HMAC, digests,
+// CRC-32. Inputs are scattered parts so callers never copy a message.
 #pragma once
 
 #include <cstddef>
