@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "engine_handler.hpp"
+#include "icegate/net/endpoint.hpp"
 #include "tls.hpp"
 #include "turn_setup.hpp"
 
@@ -165,10 +166,13 @@ std::vector<std::string> server::open() {
     return bound;
 }
 
-// Every worker binds its own socket to the address (SO_REUSEPORT); with port 0 the first one
-// picks the port and the others follow it.
+// Every worker binds its own socket to the address (SO_REUSEPORT); port 0 becomes a port no
+// socket holds (net::unused_port), which all of them bind.
 std::string server::open_udp(const listen_address& la) {
     boost::asio::ip::udp::endpoint ep(la.address, la.port);
+    if (ep.port() == 0) {
+        ep.port(net::unused_port(ep.address(), SOCK_DGRAM));
+    }
     for (auto& slot : slots_) {
         auto sock = net::open_udp_socket(slot.w->io(), ep);
         ep.port(sock.local_endpoint().port());
@@ -183,6 +187,9 @@ std::string server::open_udp(const listen_address& la) {
 std::string server::open_stream(const listen_address& la) {
     auto tls = la.proto == transport::tls ? tls_context() : nullptr;
     boost::asio::ip::tcp::endpoint ep(la.address, la.port);
+    if (ep.port() == 0) {
+        ep.port(net::unused_port(ep.address(), SOCK_STREAM));
+    }
     for (auto& slot : slots_) {
         auto acceptor = net::open_tcp_acceptor(slot.w->io(), ep);
         ep.port(acceptor.local_endpoint().port());
@@ -221,6 +228,9 @@ std::string server::open_https(const listen_address& la) {
         std::make_shared<const ice_minter>(*cfg_, bound_, cfg_->auth.secrets.front()));
     auto tls = tls_context();
     boost::asio::ip::tcp::endpoint ep(la.address, la.port);
+    if (ep.port() == 0) {
+        ep.port(net::unused_port(ep.address(), SOCK_STREAM));
+    }
     for (auto& slot : slots_) {
         auto acceptor = net::open_tcp_acceptor(slot.w->io(), ep);
         ep.port(acceptor.local_endpoint().port());

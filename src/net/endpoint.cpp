@@ -2,8 +2,12 @@
 #include "icegate/net/endpoint.hpp"
 
 #include <netinet/in.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+
+#include <boost/system/system_error.hpp>
 
 namespace icegate::net {
 
@@ -51,6 +55,28 @@ socklen_t to_sockaddr(const stun::transport_address& a, sockaddr_storage& out) n
     std::memcpy(&in6.sin6_addr, a.bytes.data(), 16);
     std::memcpy(&out, &in6, sizeof in6);
     return sizeof in6;
+}
+
+std::uint16_t unused_port(const boost::asio::ip::address& addr, int type) {
+    const bool v6 = addr.is_v6();
+    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        throw boost::system::system_error(errno, boost::system::system_category(), "socket");
+    }
+    const int on = 1;
+    if (v6) {
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    }
+    sockaddr_storage ss{};
+    socklen_t len = to_sockaddr(to_transport_address(addr, 0), ss);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+        const int e = errno;
+        ::close(fd);
+        throw boost::system::system_error(e, boost::system::system_category(), "bind");
+    }
+    ::close(fd);
+    return to_transport_address(ss).port;
 }
 
 } // namespace icegate::net
