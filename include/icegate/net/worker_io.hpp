@@ -91,7 +91,8 @@ private:
     result<turn::relay_binding> start_relay(int fd, const turn::relay_request& req,
                                             const boost::asio::ip::address& addr,
                                             std::uint16_t port) noexcept;
-    // The relay poller: waits for the epoll set to turn readable while there are relays.
+    // The relay poller: waits for the epoll set to turn readable; the wait is renewed only
+    // while relays remain, and close_all() cancels it.
     void do_poll();
     void on_poll(const boost::system::error_code& ec);
     // Reads what `id` has, up to a fair share; true when it still had more.
