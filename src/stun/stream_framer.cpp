@@ -31,7 +31,6 @@ result<frame_info> next_frame(std::span<const std::uint8_t> buffered) noexcept {
             return frame_info{frame_kind::channel_data, channel_data_header_size,
                               channel_data_header_size};
         }
-        // 0x7FFF was never a channel (RFC 5766 ended at 0x7FFE).
         if (detail::load_u16(&buffered[0]) > max_rfc5766_channel_number) {
             return errc::not_channel_data;
         }

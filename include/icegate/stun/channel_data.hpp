@@ -38,10 +38,12 @@ constexpr bool is_valid_channel_number(std::uint16_t n) noexcept {
     return n >= min_channel_number && n <= max_channel_number;
 }
 
-// RFC 5766 section 11 allowed 0x4000-0x7FFE, and RFC 5766 clients still pick numbers there
-// (coturn's turnutils_uclient does); RFC 8656 narrowed new bindings to 0x4000-0x4FFF. The
-// server accepts the old range so that those clients keep working.
-inline constexpr std::uint16_t max_rfc5766_channel_number = 0x7FFE;
+// RFC 5766 section 11 lists 0x4000 through 0x7FFF as channel numbers (its section 11.2 says
+// 0x7FFE), and RFC 5766 clients still pick numbers there: coturn's turnutils_uclient draws from
+// all of 0x4000-0x7FFF, and coturn accepts them. RFC 8656 narrowed new bindings to
+// 0x4000-0x4FFF. The server accepts the old range so that those clients keep working (refusing
+// 0x7FFF failed one uclient bind in 16,384).
+inline constexpr std::uint16_t max_rfc5766_channel_number = 0x7FFF;
 constexpr bool is_rfc5766_channel_number(std::uint16_t n) noexcept {
     return n >= min_channel_number && n <= max_rfc5766_channel_number;
 }

@@ -76,9 +76,9 @@ TEST(StreamFramer, StunLengthNotAMultipleOfFour) {
     EXPECT_EQ(next_frame(m).error(), make_error_code(errc::bad_length));
 }
 
-TEST(StreamFramer, ChannelSevenFffIsRefused) {
-    // RFC 5766 channels run to 0x7FFE (its clients still use them); 0x7FFF never was one.
-    EXPECT_FALSE(next_frame(from_hex("7fff 0000")));
+TEST(StreamFramer, ChannelsRunToSevenFff) {
+    // RFC 5766 channels run to 0x7FFF (its clients, coturn's uclient among them, still use them).
+    EXPECT_TRUE(next_frame(from_hex("7fff 0000")));
     EXPECT_TRUE(next_frame(from_hex("7ffe 0000")));
     EXPECT_TRUE(next_frame(from_hex("4fff 0000")));
 }
