@@ -26,6 +26,10 @@ constexpr std::array<metric_info, static_cast<std::size_t>(metric::count_)> info
     {"icegate_signal_rooms", "gauge", "Signaling rooms"},
     {"icegate_signal_members", "gauge", "Signaling room members, attached or awaiting resume"},
     {"icegate_https_connections", "gauge", "Open HTTPS and WebSocket connections"},
+    {"icegate_accept_pauses_total", "counter",
+     "Times accepting TCP connections paused: out of file descriptors or kernel memory"},
+    {"icegate_connections_refused_per_address_total", "counter",
+     "TCP connections closed on accept: the source held limits.connections_per_address"},
 }};
 
 } // namespace

@@ -15,15 +15,17 @@
 namespace icegate::app {
 
 enum class metric : std::size_t {
-    allocations,                // gauge
-    allocations_created,        // counter
-    allocations_ended,          // counter
-    peer_dropped_no_permission, // counter
-    peer_dropped_policy,        // counter
-    client_dropped,             // counter
-    rooms,                      // gauge (home worker's rooms)
-    room_members,               // gauge
-    https_connections,          // gauge (HTTP and WebSocket)
+    allocations,                     // gauge
+    allocations_created,             // counter
+    allocations_ended,               // counter
+    peer_dropped_no_permission,      // counter
+    peer_dropped_policy,             // counter
+    client_dropped,                  // counter
+    rooms,                           // gauge (home worker's rooms)
+    room_members,                    // gauge
+    https_connections,               // gauge (HTTP and WebSocket)
+    accept_pauses,                   // counter
+    connections_refused_per_address, // counter
     count_
 };
 

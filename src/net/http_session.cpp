@@ -26,8 +26,9 @@ http_response plain_error(http::status status, std::string text) {
 } // namespace
 
 http_session::http_session(boost::asio::ip::tcp::socket socket,
-                           std::shared_ptr<https_listener::state> st)
-    : stream_(std::move(socket), *st->tls), state_(std::move(st)) {
+                           std::shared_ptr<https_listener::state> st, source_ticket ticket)
+    : stream_(std::move(socket), *st->tls), state_(std::move(st)), ticket_(std::move(ticket)),
+      buffer_(request_buffer_limit(state_->limits)) {
     boost::system::error_code ec;
     remote_ = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     state_->sessions.insert(this);
@@ -58,11 +59,31 @@ void http_session::on_handshake(beast::error_code ec) {
 
 void http_session::do_read() {
     parser_.emplace();
-    parser_->header_limit(state_->limits.header_limit);
-    parser_->body_limit(state_->limits.body_limit);
+    configure_request_parser(*parser_, state_->limits, chunk_ext_);
     beast::get_lowest_layer(stream_).expires_after(first_request_ ? state_->limits.header_timeout
                                                                   : state_->limits.idle_timeout);
     first_request_ = false;
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+// The header is in: refuse framings we do not read (RFC 9112 section 6.1) before any body
+// byte is taken, so a body can never be mistaken for a second request.
+void http_session::on_header(beast::error_code ec) {
+    if (ec) {
+        return on_read(ec);
+    }
+    if (const auto status = check_framing(parser_->get().base())) {
+        return write(plain_error(*status, *status == http::status::not_implemented
+                                              ? "transfer coding not implemented\n"
+                                              : "bad message framing\n"));
+    }
+    if (parser_->is_done()) {
+        return on_read(ec);
+    }
+    // The whole request, header and body, within the header timeout.
+    beast::get_lowest_layer(stream_).expires_after(state_->limits.header_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -72,20 +93,18 @@ void http_session::on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream) {
         return do_close();
     }
-    if (ec == http::error::header_limit) {
-        return write(plain_error(http::status::request_header_fields_too_large,
-                                 "request header too large\n"));
-    }
-    if (ec == http::error::body_limit) {
-        return write(plain_error(http::status::payload_too_large, "request body too large\n"));
-    }
     if (ec == beast::error::timeout || ec.category() == boost::asio::error::get_ssl_category() ||
         ec == boost::asio::error::operation_aborted || ec == boost::asio::error::eof ||
         ec == boost::asio::error::connection_reset) {
         return; // the socket is gone or useless
     }
     if (ec) {
-        return write(plain_error(http::status::bad_request, "malformed request\n"));
+        const auto status = read_error_status(ec, parser_->is_header_done());
+        const char* text = status == http::status::request_header_fields_too_large
+                               ? "request header too large\n"
+                           : status == http::status::payload_too_large ? "request body too large\n"
+                                                                       : "malformed request\n";
+        return write(plain_error(status, text));
     }
     if (beast::websocket::is_upgrade(parser_->get())) {
         return upgrade();
@@ -97,7 +116,7 @@ void http_session::on_read(beast::error_code ec) {
 
 void http_session::upgrade() {
     beast::get_lowest_layer(stream_).expires_never();
-    auto ws = std::make_shared<ws_session>(std::move(stream_), state_);
+    auto ws = std::make_shared<ws_session>(std::move(stream_), state_, std::move(ticket_));
     handed_over_ = true;
     http_request req = parser_->release();
     http_response refusal;

@@ -15,6 +15,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "icegate/net/http_framing.hpp"
 #include "icegate/net/https_listener.hpp"
 #include "tls_socket.hpp"
 
@@ -32,6 +33,8 @@ public:
 };
 
 inline constexpr std::chrono::seconds https_tick_interval{5};
+// Bytes a WebSocket read asks for at most: what one read can add to a message being buffered.
+inline constexpr std::size_t ws_read_chunk = 16 * 1024;
 
 struct https_listener::state {
     std::shared_ptr<boost::asio::ssl::context> tls;
@@ -43,7 +46,8 @@ struct https_listener::state {
 
 class http_session : public https_session_base, public std::enable_shared_from_this<http_session> {
 public:
-    http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<https_listener::state> st);
+    http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<https_listener::state> st,
+                 source_ticket ticket);
     ~http_session() override;
     void start();
     void shutdown() override;
@@ -51,6 +55,7 @@ public:
 private:
     void on_handshake(boost::beast::error_code ec);
     void do_read();
+    void on_header(boost::beast::error_code ec);
     void on_read(boost::beast::error_code ec);
     void upgrade();
     void write(http_response res);
@@ -59,9 +64,11 @@ private:
 
     tls_stream stream_;
     std::shared_ptr<https_listener::state> state_;
+    source_ticket ticket_; // the connection's count per source; moves to the ws_session
     boost::asio::ip::tcp::endpoint remote_;
     boost::beast::flat_buffer buffer_;
-    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    std::optional<request_parser> parser_;
+    chunk_extension_limit chunk_ext_{0}; // the parser's chunk-header hook; outlives it
     std::optional<http_response> response_;
     bool first_request_ = true;
     bool handed_over_ = false; // the stream now belongs to a ws_session
@@ -71,7 +78,7 @@ class ws_session : public https_session_base,
                    public ws_connection,
                    public std::enable_shared_from_this<ws_session> {
 public:
-    ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st);
+    ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st, source_ticket ticket);
     ~ws_session() override;
     // Completes the upgrade of `req` with `handler`, or writes `refusal` when handler is null.
     void start(http_request req, std::unique_ptr<ws_handler> handler,
@@ -94,6 +101,8 @@ private:
 
     boost::beast::websocket::stream<tls_stream> ws_;
     std::shared_ptr<https_listener::state> state_;
+    source_ticket ticket_;
+    ws_message_bound bound_; // messages are not buffered past limits.ws_buffer_limit
     std::unique_ptr<ws_handler> handler_;
     boost::beast::flat_buffer rbuf_; // empty between messages: idle sessions hold no buffer
     // Frames to write: queue_[queue_head_] is the oldest. A vector, not a deque: libstdc++'s
@@ -105,6 +114,7 @@ private:
     bool writing_ = false;
     bool close_requested_ = false;
     bool close_sent_ = false;
+
     bool finished_ = false;
     // Only what close() was asked for: Beast's close_reason holds a 123-byte static string.
     std::uint16_t close_code_ = 1000;

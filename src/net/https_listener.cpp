@@ -14,7 +14,8 @@ https_listener::https_listener(boost::asio::ip::tcp::acceptor acceptor,
                                std::shared_ptr<boost::asio::ssl::context> tls, http_app& app,
                                const http_limits& limits)
     : acceptor_(std::move(acceptor)), tick_(acceptor_.get_executor()),
-      state_(std::make_shared<state>(state{std::move(tls), app, limits, {}, false})) {}
+      state_(std::make_shared<state>(state{std::move(tls), app, limits, {}, false})),
+      pause_(acceptor_.get_executor()) {}
 
 https_listener::~https_listener() {
     close();
@@ -56,6 +57,7 @@ void https_listener::close() {
     }
     state_->closed = true;
     tick_.cancel();
+    pause_.cancel();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     const std::vector<https_session_base*> open(state_->sessions.begin(), state_->sessions.end());
@@ -67,19 +69,30 @@ void https_listener::close() {
 void https_listener::do_accept() {
     acceptor_.async_accept(
         [this, st = state_](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-            if (st->closed) {
-                return;
+            if (!st->closed) {
+                on_accept(ec, std::move(socket));
             }
-            if (ec) {
-                spdlog::debug("https accept: {}", ec.message());
-            } else if (st->sessions.size() >= st->limits.max_connections) {
-                socket.close(ec);
-            } else {
-                socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-                std::make_shared<http_session>(std::move(socket), st)->start();
-            }
-            do_accept();
         });
+}
+
+void https_listener::on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+    if (ec) {
+        if (pause_.pause_if_exhausted(ec, "http.listen", [this, st = state_] {
+                if (!st->closed) {
+                    do_accept();
+                }
+            })) {
+            return;
+        }
+        spdlog::debug("https accept: {}", ec.message());
+        return do_accept();
+    }
+    auto a = admit(socket, state_->sessions.size(), state_->limits.max_connections,
+                   state_->limits.per_source);
+    if (a) {
+        std::make_shared<http_session>(std::move(socket), state_, std::move(a->ticket))->start();
+    }
+    do_accept();
 }
 
 } // namespace icegate::net

@@ -34,7 +34,8 @@ stream_listener::stream_listener(boost::asio::ip::tcp::acceptor acceptor, packet
                                            limits,
                                            to_transport_address(acceptor_.local_endpoint()),
                                            {},
-                                           false})) {}
+                                           false})),
+      pause_(acceptor_.get_executor()) {}
 
 stream_listener::~stream_listener() {
     close();
@@ -57,6 +58,7 @@ void stream_listener::close() {
         return;
     }
     state_->closed = true;
+    pause_.cancel();
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     const std::vector<session_base*> open(state_->sessions.begin(), state_->sessions.end());
@@ -68,22 +70,30 @@ void stream_listener::close() {
 void stream_listener::do_accept() {
     acceptor_.async_accept(
         [this, st = state_](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-            if (st->closed) {
-                return;
+            if (!st->closed) {
+                on_accept(ec, std::move(socket));
             }
-            if (ec) {
-                spdlog::debug("accept on {}: {}", st->local.to_string(), ec.message());
-            } else if (st->sessions.size() >= st->limits.max_connections) {
-                socket.close(ec);
-            } else {
-                socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-                const auto peer = to_transport_address(socket.remote_endpoint(ec));
-                if (!ec) {
-                    start_session(std::move(socket), peer);
-                }
-            }
-            do_accept();
         });
+}
+
+void stream_listener::on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+    if (ec) {
+        if (pause_.pause_if_exhausted(ec, state_->local.to_string(), [this, st = state_] {
+                if (!st->closed) {
+                    do_accept();
+                }
+            })) {
+            return;
+        }
+        spdlog::debug("accept on {}: {}", state_->local.to_string(), ec.message());
+        return do_accept();
+    }
+    auto a = admit(socket, state_->sessions.size(), state_->limits.max_connections,
+                   state_->limits.per_source);
+    if (a) {
+        start_session(std::move(socket), to_transport_address(a->remote), std::move(a->ticket));
+    }
+    do_accept();
 }
 
 } // namespace icegate::net
@@ -91,15 +101,15 @@ void stream_listener::do_accept() {
 namespace icegate::net {
 
 void stream_listener::start_session(boost::asio::ip::tcp::socket socket,
-                                    const stun::transport_address& peer) {
+                                    const stun::transport_address& peer, source_ticket ticket) {
     if (state_->tls) {
         using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
         std::make_shared<stream_session<tls_stream>>(tls_stream(std::move(socket), *state_->tls),
-                                                     state_, peer)
+                                                     state_, peer, std::move(ticket))
             ->start();
     } else {
         std::make_shared<stream_session<boost::asio::ip::tcp::socket>>(std::move(socket), state_,
-                                                                       peer)
+                                                                       peer, std::move(ticket))
             ->start();
     }
 }

@@ -2,6 +2,7 @@
 // stun::next_frame, one write in flight behind a bounded queue, an idle timeout.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -48,9 +49,10 @@ public:
     using clock = std::chrono::steady_clock;
 
     stream_session(Stream stream, std::shared_ptr<stream_listener::state> st,
-                   const stun::transport_address& peer)
+                   const stun::transport_address& peer, source_ticket ticket)
         : stream_(std::move(stream)), timer_(lowest().get_executor()), state_(std::move(st)),
-          rbuf_(state_->limits.read_buffer) {
+          ticket_(std::move(ticket)),
+          rbuf_(std::min(state_->limits.initial_buffer, state_->limits.read_buffer)) {
         ctx_.source = peer;
         ctx_.local = state_->local;
         ctx_.transport = is_tls ? transport_kind::tls : transport_kind::tcp;
@@ -61,13 +63,14 @@ public:
 
     void start() {
         last_activity_ = clock::now();
+        preauth_deadline_ = last_activity_ + state_->limits.preauth_timeout;
         if constexpr (is_tls) {
-            arm_timer(state_->limits.handshake_timeout);
+            arm_timer(std::min(state_->limits.handshake_timeout, state_->limits.preauth_timeout));
             stream_.async_handshake(
                 boost::asio::ssl::stream_base::server,
                 [self = this->shared_from_this()](auto ec) { self->on_handshake(ec); });
         } else {
-            arm_timer(state_->limits.idle_timeout);
+            arm_timer(std::min(state_->limits.idle_timeout, state_->limits.preauth_timeout));
             do_read();
         }
     }
@@ -133,6 +136,10 @@ private:
         do_read();
     }
 
+    // A deadline this close counts as reached: the timer's whole seconds would only add a
+    // second round.
+    static constexpr auto slack = std::chrono::milliseconds(50);
+
     // One timer per connection, re-armed lazily: reads only stamp last_activity_.
     void arm_timer(std::chrono::seconds after) {
         timer_.expires_after(after);
@@ -143,18 +150,23 @@ private:
         if (ec || closed_) {
             return;
         }
-        if (is_tls && !handshake_done_) {
-            close();
+        const auto now = clock::now();
+        const bool preauth_over = !stun_seen_ && now + slack >= preauth_deadline_;
+        if ((is_tls && !handshake_done_) || preauth_over) {
+            close(); // no handshake, or no STUN message within limits.tcp_preauth_timeout
             return;
         }
         const auto idle = state_->limits.idle_timeout;
-        const auto quiet = clock::now() - last_activity_;
-        if (quiet >= idle) {
+        const auto quiet = now - last_activity_;
+        if (quiet + slack >= idle) {
             close();
             return;
         }
-        arm_timer(std::chrono::duration_cast<std::chrono::seconds>(idle - quiet) +
-                  std::chrono::seconds(1));
+        auto next = idle - quiet;
+        if (!stun_seen_) {
+            next = std::min<clock::duration>(next, preauth_deadline_ - now);
+        }
+        arm_timer(std::chrono::ceil<std::chrono::seconds>(next));
     }
 
     void do_read() {
@@ -180,6 +192,7 @@ private:
     // Handles every complete frame in the buffer; false when the stream must be closed.
     bool consume_frames() {
         std::size_t off = 0;
+        std::size_t need = 0; // bytes the incomplete frame at the end will occupy
         while (off < used_) {
             const std::span<const std::uint8_t> rest(rbuf_.data() + off, used_ - off);
             const auto frame = stun::next_frame(rest);
@@ -187,10 +200,16 @@ private:
                 return false;
             }
             if (frame->size > rest.size()) {
-                if (frame->size > rbuf_.size()) {
+                if (frame->size > state_->limits.read_buffer) {
                     return false; // larger than we agree to buffer
                 }
+                need = frame->size;
                 break;
+            }
+            if (frame->kind == stun::frame_kind::stun && !stun_seen_) {
+                stun_seen_ = true;
+                timer_.cancel(); // the pre-auth deadline is met: the idle timeout takes over
+                arm_timer(state_->limits.idle_timeout);
             }
             state_->handler.on_message(rest.first(frame->message_size), ctx_);
             if (closed_) {
@@ -202,7 +221,22 @@ private:
             std::memmove(rbuf_.data(), rbuf_.data() + off, used_ - off);
             used_ -= off;
         }
+        fit_buffer(need);
         return true;
+    }
+
+    // The buffer holds what the next frame needs, grown from limits.initial_buffer as frames
+    // arrive (silent connections cost little) and given back once a large frame is through.
+    void fit_buffer(std::size_t need) {
+        const std::size_t initial =
+            std::min(state_->limits.initial_buffer, state_->limits.read_buffer);
+        const std::size_t want = std::max({initial, need, used_});
+        if (rbuf_.size() < want) {
+            rbuf_.resize(std::min(std::max(want, rbuf_.size() * 2), state_->limits.read_buffer));
+        } else if (rbuf_.size() > initial && want == initial && used_ <= initial) {
+            rbuf_.resize(initial);
+            rbuf_.shrink_to_fit();
+        }
     }
 
     // Over TCP, writes the queued frames (up to 64 or 64 KiB) as one contiguous buffer: one
@@ -244,6 +278,7 @@ private:
     Stream stream_;
     boost::asio::steady_timer timer_;
     std::shared_ptr<stream_listener::state> state_;
+    source_ticket ticket_; // this connection's count against limits.connections_per_address
     packet_context ctx_;
     std::vector<std::uint8_t> rbuf_;
     std::size_t used_ = 0;
@@ -255,7 +290,9 @@ private:
     bool closed_ = false;
     bool doomed_ = false;
     bool handshake_done_ = false;
+    bool stun_seen_ = false; // a STUN message arrived: the pre-auth deadline no longer applies
     clock::time_point last_activity_;
+    clock::time_point preauth_deadline_;
 };
 
 } // namespace icegate::net

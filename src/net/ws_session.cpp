@@ -12,8 +12,10 @@ namespace icegate::net {
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-ws_session::ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st)
-    : ws_(std::move(stream)), state_(std::move(st)) {
+ws_session::ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st,
+                       source_ticket ticket)
+    : ws_(std::move(stream)), state_(std::move(st)), ticket_(std::move(ticket)),
+      bound_(state_->limits.ws_buffer_limit) {
     state_->sessions.insert(this);
 }
 
@@ -57,22 +59,32 @@ void ws_session::on_accept(beast::error_code ec) {
     do_read();
 }
 
+// Reads a message in pieces: a message past limits.ws_buffer_limit is not buffered further.
+// Its first ws_buffer_limit + 1 bytes go to the handler (which answers too_large without
+// parsing) and the rest is read and dropped as it arrives, so a sender announcing a large
+// frame and trickling it holds at most that limit of our memory.
 void ws_session::do_read() {
-    ws_.async_read(rbuf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        self->on_read(ec);
-    });
+    ws_.async_read_some(
+        rbuf_, ws_read_chunk,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
 void ws_session::on_read(beast::error_code ec) {
     if (ec) {
         return finish();
     }
-    const auto data = rbuf_.cdata();
-    if (!finished_ && !close_requested_) {
-        handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    const bool done = ws_.is_message_done();
+    const auto act = bound_.step(rbuf_.size(), done);
+    if (act.deliver > 0 && !finished_ && !close_requested_) {
+        handler_->on_text(
+            std::string_view(static_cast<const char*>(rbuf_.cdata().data()), act.deliver));
     }
-    rbuf_.consume(rbuf_.size());
-    rbuf_.shrink_to_fit(); // frees it: Beast prepares it again when the next payload arrives
+    if (act.drop) {
+        rbuf_.consume(rbuf_.size());
+    }
+    if (done) {
+        rbuf_.shrink_to_fit(); // frees it: Beast prepares it again when the next payload arrives
+    }
     do_read();
 }
 

@@ -15,6 +15,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "icegate/net/connection_limits.hpp"
+
 namespace icegate::net {
 
 struct http_limits {
@@ -24,10 +26,15 @@ struct http_limits {
     std::uint32_t header_limit = 8 * 1024;      // bytes of request line + headers
     std::uint32_t body_limit = 16 * 1024;       // bytes of request body
     std::size_t max_connections = 65536;        // per worker, HTTP and WebSocket together
-    // WebSocket: messages above the app's own limit still reach it (so it can answer
-    // too_large and keep the session); above this one Beast closes the socket (1009).
+    // WebSocket: a frame announcing more than ws_message_limit closes the socket at once
+    // (1009). A message past ws_buffer_limit (the app's own limit) is not buffered further:
+    // the handler gets its first ws_buffer_limit + 1 bytes (so it can answer too_large and
+    // keep the session) and the rest is dropped as it arrives.
     std::size_t ws_message_limit = 1024 * 1024;
+    std::size_t ws_buffer_limit = 64 * 1024;
     std::size_t ws_queue_bytes = 1024 * 1024; // queued output before a slow reader is closed
+    // Connections one source may hold across workers and listeners; null: no limit.
+    std::shared_ptr<source_limiter> per_source;
 };
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -50,6 +57,7 @@ public:
 class ws_handler {
 public:
     virtual ~ws_handler() = default;
+    // A text message; one over http_limits::ws_buffer_limit arrives cut to that limit + 1.
     virtual void on_text(std::string_view text) = 0;
     // Called once every `tick` while open: keepalive and timers.
     virtual void on_tick() = 0;
@@ -85,17 +93,21 @@ public:
     void close();
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     std::size_t connections() const noexcept;
+    // Times accepting paused for lack of descriptors or memory.
+    std::uint64_t accept_pauses() const noexcept { return pause_.pauses(); }
 
     struct state; // shared with the sessions so they can unregister after close
 
 private:
     void do_accept();
+    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
     void arm_tick();
 
     boost::asio::ip::tcp::acceptor acceptor_;
     // One timer for all of the worker's WebSockets (their handlers' on_tick), not one each.
     boost::asio::steady_timer tick_;
     std::shared_ptr<state> state_;
+    accept_pause pause_;
 };
 
 } // namespace icegate::net
