@@ -82,7 +82,7 @@ struct harness {
         auto policy = std::make_shared<turn::peer_policy>(
             std::vector<turn::prefix>{turn::prefix::v4({127, 0, 0, 0}, 8)},
             std::vector<turn::prefix>{}, std::vector<transport_address>{loopback_server},
-            std::vector<transport_address>{transport_address::v4({127, 0, 0, 1}, 0)}, 10000, 60000);
+            std::vector<transport_address>{transport_address::v4({127, 0, 0, 1}, 0)});
         eng = std::make_unique<turn::engine>(
             turn::engine_settings{}, std::make_shared<turn::authenticator>(as), policy,
             std::make_shared<turn::quota_table>(), std::make_shared<turn::reservation_table>(), io,

@@ -44,7 +44,9 @@ remove  drop NAME from USERS
 list    print the names in USERS, one per line
 
 The password is read from stdin (one line; not echoed on a terminal). USERS is the
-file auth.users_file names; it holds keys, never passwords.
+file auth.users_file names; it holds keys, never passwords. add and remove lock it
+(the file .USERS.lock beside it, waited for up to 30 s), so commands run at the same
+time each keep their change.
 )";
 
 // A std::string wiped when it goes out of scope: for passwords.
@@ -271,10 +273,15 @@ int user_add(std::span<char* const> words) {
     require_name(name);
     const fs::path file = require_file(a);
     const std::string realm = realm_for(a, name, file);
-    auto users = users_file::load(file); // a broken file fails before the password is asked
+    users_file::load(file); // a broken file fails before the password is asked
     wiped_string password;
     read_password("Password for " + name + " (realm " + realm + "): ", true, password);
-    const bool replaced = users.put(name, derive_keys(name, realm, password.value));
+    const auto keys = derive_keys(name, realm, password.value);
+    // Locked only now, not across the prompt; read again under the lock so that what others
+    // added or removed meanwhile is kept.
+    const auto lock = users_file_lock::acquire(file);
+    auto users = users_file::load(file);
+    const bool replaced = users.put(name, keys);
     save(users);
     if (replaced) {
         std::cerr << "replaced the keys of existing user \"" << name << "\" in " << file.string()
@@ -294,10 +301,11 @@ int user_remove(std::span<char* const> words) {
     a.expect_positional(1, "NAME");
     const std::string& name = a.positional()[0];
     const fs::path file = require_file(a);
-    auto users = users_file::load(file);
-    if (!users.exists()) {
+    if (!users_file::load(file).exists()) { // checked before a lock file is created beside it
         throw std::runtime_error("\"" + file.string() + "\" does not exist");
     }
+    const auto lock = users_file_lock::acquire(file);
+    auto users = users_file::load(file);
     if (!users.remove(name)) {
         throw std::runtime_error("no user \"" + name + "\" in " + file.string());
     }

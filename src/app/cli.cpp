@@ -20,6 +20,7 @@
 #include "icegate/app/config.hpp"
 #include "logging.hpp"
 #include "server.hpp"
+#include "tls.hpp"
 
 namespace icegate::app {
 
@@ -92,6 +93,9 @@ int check_config(const options& o) {
     const auto cfg = find_config(o.config);
     for (const auto& w : cfg->warnings) {
         std::cerr << "warning: " << w << "\n";
+    }
+    if (auto w = private_key_mode_warning(private_key_in_use(cfg->tls, cfg->state_dir))) {
+        std::cerr << "warning: " << *w << "\n";
     }
     std::cout << "# " << cfg->source.string() << ": OK\n" << to_yaml(*cfg);
     return exit_ok;

@@ -109,7 +109,8 @@ void read_auth(const yaml_value& v, const std::string& realm, auth_config& auth)
 
 void read_limits(const yaml_value& v, limits_config& l) {
     yaml_map m(v, {"max_lifetime", "user_quota", "total_quota", "max_permissions", "max_channels",
-                   "tcp_idle_timeout", "tcp_buffer"});
+                   "tcp_idle_timeout", "tcp_buffer", "tcp_preauth_timeout",
+                   "connections_per_address"});
     if (auto x = m.get("max_lifetime")) {
         l.max_lifetime = read_duration(*x);
     }
@@ -132,6 +133,12 @@ void read_limits(const yaml_value& v, limits_config& l) {
     if (auto x = m.get("tcp_buffer")) {
         // At least one maximum-size ChannelData frame (4 + 65535 bytes, padded).
         l.tcp_buffer = read_uint(*x, 1024, 16 * 1024 * 1024);
+    }
+    if (auto x = m.get("tcp_preauth_timeout")) {
+        l.tcp_preauth_timeout = read_duration(*x);
+    }
+    if (auto x = m.get("connections_per_address")) {
+        l.connections_per_address = read_uint(*x, 0, 1000000);
     }
 }
 
@@ -211,7 +218,7 @@ void read_http(const yaml_value& v, http_config& http) {
 }
 
 void read_signal(const yaml_value& v, signal_config& s) {
-    yaml_map m(v, {"room_capacity", "join_secret", "message_rate", "join_rate"});
+    yaml_map m(v, {"room_capacity", "join_secret", "message_rate", "join_rate", "history_bytes"});
     if (auto x = m.get("room_capacity")) {
         s.room_capacity = read_uint(*x, 1, 1000);
     }
@@ -220,6 +227,9 @@ void read_signal(const yaml_value& v, signal_config& s) {
     }
     if (auto x = m.get("join_rate")) {
         s.join_rate = read_uint(*x, 1, 100000);
+    }
+    if (auto x = m.get("history_bytes")) {
+        s.history_bytes = read_uint(*x, 0, 1024u * 1024u * 1024u);
     }
     if (auto x = m.get("join_secret")) {
         s.join_secret = read_secret(*x, true);

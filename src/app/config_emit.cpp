@@ -102,6 +102,9 @@ void emit_limits(YAML::Emitter& out, const limits_config& l) {
     out << YAML::Key << "max_channels" << YAML::Value << l.max_channels;
     out << YAML::Key << "tcp_idle_timeout" << YAML::Value << format_duration(l.tcp_idle_timeout);
     out << YAML::Key << "tcp_buffer" << YAML::Value << l.tcp_buffer;
+    out << YAML::Key << "tcp_preauth_timeout" << YAML::Value
+        << format_duration(l.tcp_preauth_timeout);
+    out << YAML::Key << "connections_per_address" << YAML::Value << l.connections_per_address;
     out << YAML::EndMap;
 }
 
@@ -125,6 +128,7 @@ void emit_rest(YAML::Emitter& out, const config& c) {
     out << YAML::Key << "room_capacity" << YAML::Value << c.signal.room_capacity;
     out << YAML::Key << "message_rate" << YAML::Value << c.signal.message_rate;
     out << YAML::Key << "join_rate" << YAML::Value << c.signal.join_rate;
+    out << YAML::Key << "history_bytes" << YAML::Value << c.signal.history_bytes;
     out << YAML::Key << "join_secret" << YAML::Value << YAML::DoubleQuoted
         << (c.signal.join_secret.empty() ? "" : masked);
     out << YAML::EndMap;

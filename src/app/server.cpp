@@ -75,10 +75,12 @@ void log_room_event(const signal::table_event& e) {
     }
 }
 
-net::stream_limits limits_of(const config& c) {
+net::stream_limits limits_of(const config& c, std::shared_ptr<net::source_limiter> per_source) {
     net::stream_limits l;
     l.idle_timeout = c.limits.tcp_idle_timeout;
+    l.preauth_timeout = c.limits.tcp_preauth_timeout;
     l.read_buffer = c.limits.tcp_buffer;
+    l.per_source = std::move(per_source);
     return l;
 }
 
@@ -86,13 +88,25 @@ net::stream_limits limits_of(const config& c) {
 
 server::server(std::shared_ptr<const config> cfg)
     : cfg_(with_rest_secret(std::move(cfg))), quotas_(std::make_shared<turn::quota_table>()),
-      reservations_(std::make_shared<turn::reservation_table>()), metrics_(cfg_->workers) {
-    const auto relays = resolve_relay_addresses(*cfg_);
+      reservations_(std::make_shared<turn::reservation_table>()), metrics_(cfg_->workers),
+      per_source_(std::make_shared<net::source_limiter>(cfg_->limits.connections_per_address)) {
+    check_listeners_outside_relay_ports(*cfg_);
+    relays_ = resolve_relay_addresses(*cfg_);
+    const auto& relays = relays_;
     check_relay_addresses(relays);
     const auto auth = std::make_shared<const turn::authenticator>(make_auth_settings(*cfg_));
-    const auto policy = make_peer_policy(*cfg_, relays);
+    auto interfaces = interface_addresses();
+    if (!interfaces) {
+        throw std::runtime_error("cannot read the addresses of the local interfaces (getifaddrs)");
+    }
+    const auto policy = make_peer_policy(*cfg_, relays, live_, *interfaces);
     const auto settings = make_engine_settings(*cfg_, relays);
     auto log = spdlog::get("app");
+    if (const auto ephemeral = ephemeral_port_range()) {
+        if (const auto w = ephemeral_overlap_warning(*cfg_, *ephemeral); !w.empty()) {
+            log->warn("{}", w);
+        }
+    }
     log->info("relay addresses: {} {}", relays.v4 ? relays.v4->to_string() : "-",
               relays.v6 ? relays.v6->to_string() : "-");
     for (unsigned i = 0; i < cfg_->workers; ++i) {
@@ -102,7 +116,7 @@ server::server(std::shared_ptr<const config> cfg)
             slot.w->io(), relay_slice(*cfg_, relays, i, cfg_->workers), reservations_);
         slot.engine = std::make_unique<turn::engine>(
             settings, auth, policy, quotas_, reservations_, *slot.io,
-            [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); });
+            [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }, live_);
         slot.io->on_peer_datagram([e = slot.engine.get()](turn::relay_id id,
                                                           const stun::transport_address& peer,
                                                           std::span<const std::uint8_t> bytes) {
@@ -111,11 +125,25 @@ server::server(std::shared_ptr<const config> cfg)
         slot.handler = std::make_unique<engine_handler>(*slot.engine);
         signal::room_settings rs;
         rs.capacity = cfg_->signal.room_capacity;
+        rs.history_bytes = cfg_->signal.history_bytes / cfg_->workers;
+        // Room password checks: enough for a whole room to (re)join at once.
+        rs.password_burst = std::max(rs.password_burst, 2.0 * rs.capacity);
         slot.rooms = std::make_unique<signal::room_table>(
             rs, [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); });
         slot.rooms->on_event(log_room_event);
         slot.tick = std::make_unique<boost::asio::steady_timer>(slot.w->io());
         slots_.push_back(std::move(slot));
+    }
+    watcher_ = std::make_unique<interface_watcher>(
+        slots_.front().w->io(), std::move(*interfaces),
+        [this](const std::vector<stun::transport_address>& a) { on_interfaces_changed(a); });
+}
+
+// On worker 0: one new immutable policy for all, swapped in by each worker on its own thread.
+void server::on_interfaces_changed(const std::vector<stun::transport_address>& interfaces) {
+    const auto policy = make_peer_policy(*cfg_, relays_, live_, interfaces);
+    for (auto& slot : slots_) {
+        slot.w->post([e = slot.engine.get(), policy] { e->set_peer_policy(policy); });
     }
 }
 
@@ -171,7 +199,7 @@ std::vector<std::string> server::open() {
 std::string server::open_udp(const listen_address& la) {
     boost::asio::ip::udp::endpoint ep(la.address, la.port);
     if (ep.port() == 0) {
-        ep.port(net::unused_port(ep.address(), SOCK_DGRAM));
+        ep.port(unused_port_outside_relay_ports(*cfg_, ep.address(), SOCK_DGRAM));
     }
     for (auto& slot : slots_) {
         auto sock = net::open_udp_socket(slot.w->io(), ep);
@@ -188,13 +216,13 @@ std::string server::open_stream(const listen_address& la) {
     auto tls = la.proto == transport::tls ? tls_context() : nullptr;
     boost::asio::ip::tcp::endpoint ep(la.address, la.port);
     if (ep.port() == 0) {
-        ep.port(net::unused_port(ep.address(), SOCK_STREAM));
+        ep.port(unused_port_outside_relay_ports(*cfg_, ep.address(), SOCK_STREAM));
     }
     for (auto& slot : slots_) {
         auto acceptor = net::open_tcp_acceptor(slot.w->io(), ep);
         ep.port(acceptor.local_endpoint().port());
         slot.streams.push_back(std::make_unique<net::stream_listener>(
-            std::move(acceptor), *slot.handler, *slot.io, tls, limits_of(*cfg_)));
+            std::move(acceptor), *slot.handler, *slot.io, tls, limits_of(*cfg_, per_source_)));
     }
     bound_.push_back(la);
     bound_.back().port = ep.port();
@@ -229,14 +257,16 @@ std::string server::open_https(const listen_address& la) {
     auto tls = tls_context();
     boost::asio::ip::tcp::endpoint ep(la.address, la.port);
     if (ep.port() == 0) {
-        ep.port(net::unused_port(ep.address(), SOCK_STREAM));
+        ep.port(unused_port_outside_relay_ports(*cfg_, ep.address(), SOCK_STREAM));
     }
     for (auto& slot : slots_) {
         auto acceptor = net::open_tcp_acceptor(slot.w->io(), ep);
         ep.port(acceptor.local_endpoint().port());
         slot.web = std::make_unique<signal_app>(*hub_);
-        slot.https = std::make_unique<net::https_listener>(std::move(acceptor), tls, *slot.web,
-                                                           net::http_limits{});
+        net::http_limits limits;
+        limits.per_source = per_source_;
+        slot.https =
+            std::make_unique<net::https_listener>(std::move(acceptor), tls, *slot.web, limits);
     }
     const std::string host =
         la.address.is_v6() ? "[" + la.address.to_string() + "]" : la.address.to_string();
@@ -268,6 +298,9 @@ std::shared_ptr<boost::asio::ssl::context> server::tls_context() {
     } else if (material.generated) {
         log->info("using a self-signed certificate: {}", material.certificate.string());
     }
+    if (auto w = private_key_mode_warning(material.private_key)) {
+        log->warn("{}", *w);
+    }
     log->info("certificate SPKI sha256 (for --ignore-certificate-errors-spki-list): {}",
               spki_sha256_base64(material.certificate));
     tls_ = make_server_tls_context(material);
@@ -275,6 +308,7 @@ std::shared_ptr<boost::asio::ssl::context> server::tls_context() {
 }
 
 void server::start() {
+    slots_.front().w->post([this] { watcher_->start(); });
     for (auto& slot : slots_) {
         for (auto& u : slot.udp) {
             u->start();
@@ -319,13 +353,24 @@ void server::publish_metrics(std::size_t w) {
     metrics_.publish(w, metric::rooms, slot.rooms->rooms());
     metrics_.publish(w, metric::room_members, slot.rooms->members());
     metrics_.publish(w, metric::https_connections, slot.https ? slot.https->connections() : 0);
+    std::uint64_t pauses = slot.https ? slot.https->accept_pauses() : 0;
+    for (const auto& s : slot.streams) {
+        pauses += s->accept_pauses();
+    }
+    metrics_.publish(w, metric::accept_pauses, pauses);
+    metrics_.publish(w, metric::connections_refused_per_address,
+                     w == 0 ? per_source_->refused() : 0); // one shared count, in one slot
 }
 
 void server::stop() {
+    if (hub_) {
+        hub_->shutdown(); // the password pool posts to the workers: it stops before they do
+    }
     if (!started_) {
         return;
     }
     started_ = false;
+    slots_.front().w->post([this] { watcher_->close(); });
     for (auto& slot : slots_) {
         slot.w->post([&slot] {
             slot.tick->cancel();

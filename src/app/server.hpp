@@ -17,8 +17,10 @@
 #include "icegate/net/worker_io.hpp"
 #include "icegate/signal/room_table.hpp"
 #include "icegate/turn/engine.hpp"
+#include "icegate/turn/live_relays.hpp"
 #include "icegate/turn/quota_table.hpp"
 #include "icegate/turn/reservation_table.hpp"
+#include "interface_watcher.hpp"
 #include "metrics.hpp"
 #include "signal_service.hpp"
 #include "turn_setup.hpp"
@@ -56,6 +58,7 @@ private:
     };
 
     static void check_relay_addresses(const relay_addresses& relays);
+    void on_interfaces_changed(const std::vector<stun::transport_address>& interfaces);
     void start_tick(worker_slot& slot);
     void publish_metrics(std::size_t w);
     std::string open_udp(const listen_address& la);
@@ -66,10 +69,16 @@ private:
     std::shared_ptr<const config> cfg_;
     std::shared_ptr<turn::quota_table> quotas_;
     std::shared_ptr<turn::reservation_table> reservations_; // EVEN-PORT, across workers
-    std::vector<listen_address> bound_;                     // STUN/TURN listeners, ports resolved
-    metrics_registry metrics_;                              // per-worker slots for /metrics
+    // Relay ports of live allocations, across workers: the peer policy's relay exception.
+    std::shared_ptr<turn::live_relays> live_ = std::make_shared<turn::live_relays>();
+    relay_addresses relays_;
+    std::vector<listen_address> bound_; // STUN/TURN listeners, ports resolved
+    metrics_registry metrics_;          // per-worker slots for /metrics
+    // limits.connections_per_address over every TCP listener of every worker.
+    std::shared_ptr<net::source_limiter> per_source_;
     std::unique_ptr<signal_hub> hub_; // declared before slots_: their apps refer to it
     std::vector<worker_slot> slots_;
+    std::unique_ptr<interface_watcher> watcher_; // on worker 0; after slots_: uses its io_context
     std::shared_ptr<boost::asio::ssl::context> tls_;
     bool started_ = false;
 };

@@ -4,6 +4,7 @@
 #include "signal_service.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <vector>
@@ -25,6 +26,9 @@ constexpr auto drop_after = std::chrono::seconds(45); // silent socket: dropped
 constexpr auto abuse_window = std::chrono::seconds(10);
 constexpr int abuse_limit = 20;         // refused frames per window before the socket closes
 constexpr std::size_t max_pending = 64; // frames held while a join is on its way
+// A join goes through the password pool again only when its room changed meanwhile (removed,
+// made anew): a few rounds is plenty, and bounds how long one join can keep the pool busy.
+constexpr int max_password_rounds = 3;
 
 std::string random_token() {
     return signal::random_id(
@@ -115,7 +119,7 @@ private:
     // What a join's completion, posted back from the home worker, may touch: it outlives the
     // connection if the socket closes first.
     struct shared_state {
-        bool alive = true;
+        std::atomic<bool> alive{true}; // atomic: the password pool reads it too
     };
 
     void send(std::string text) { conn_.send(make_frame(std::move(text))); }
@@ -264,13 +268,11 @@ void signal_connection::join(signal::join_message m) {
     }
     joining_ = true;
     ice_due_ = steady::now() + hub_.ice().ttl() * 4 / 5;
-    signal::join_request req{m, link_, hub_.ice().mint(host_, ice_user_, unix_now())};
-    const std::string room = m.room;
-    auto exec = conn_.executor();
-    hub_.post_home(room, [req = std::move(req), exec, room, st = state_, self = this,
-                          hub = &hub_](signal::room_table& t) mutable {
-        const auto link = req.conn;
-        const auto r = t.join(std::move(req), signal_clock());
+    signal_hub::join_flight f;
+    f.req = signal::join_request{m, link_, hub_.ice().mint(host_, ice_user_, unix_now())};
+    f.wanted = std::shared_ptr<const std::atomic<bool>>(state_, &state_->alive);
+    f.done = [exec = conn_.executor(), room = m.room, st = state_, self = this, hub = &hub_,
+              link = link_](const signal::join_result& r) {
         boost::asio::post(exec, [r, room, st, self, hub, link] {
             if (st->alive) {
                 self->joined(r, room);
@@ -281,7 +283,8 @@ void signal_connection::join(signal::join_message m) {
                 });
             }
         });
-    });
+    };
+    hub_.join(std::move(f));
 }
 
 void signal_connection::joined(const signal::join_result& r, const std::string& room) {
@@ -364,12 +367,55 @@ signal_hub::signal_hub(settings s, std::vector<net::worker*> workers,
                        std::vector<signal::room_table*> tables,
                        std::shared_ptr<const ice_minter> ice)
     : settings_(std::move(s)), workers_(std::move(workers)), tables_(std::move(tables)),
-      ice_(std::move(ice)), joins_(settings_.join_rate, settings_.join_rate * 2) {
+      ice_(std::move(ice)), joins_(settings_.join_rate, settings_.join_rate * 2),
+      pool_(settings_.password_threads, settings_.password_queue) {
     settings_.web.ice = ice_.get();
+}
+
+signal_hub::~signal_hub() {
+    shutdown();
+}
+
+void signal_hub::shutdown() {
+    pool_.stop();
 }
 
 std::size_t signal_hub::home_of(const std::string& room) const noexcept {
     return std::hash<std::string>{}(room) % workers_.size();
+}
+
+void signal_hub::join(join_flight f) {
+    const std::string room = f.req.msg.room;
+    post_home(room, [this, f = std::move(f)](signal::room_table& t) mutable {
+        join_round(t, std::move(f));
+    });
+}
+
+// On the home worker: the table's answer goes back, or the password work it asks for goes to
+// the pool, whose thread sends the join round again with the verdict. The worker never hashes.
+void signal_hub::join_round(signal::room_table& t, join_flight f) {
+    auto r = t.join(f.req, signal_clock()); // a copy: a second round needs the request again
+    if (!r.work) {
+        f.done(r);
+        return;
+    }
+    auto flight = std::make_shared<join_flight>(std::move(f));
+    if (++flight->rounds <= max_password_rounds &&
+        pool_.submit([this, flight, work = std::move(*r.work)] {
+            if (!flight->wanted->load()) {
+                return; // the connection closed: nobody waits for the answer
+            }
+            flight->req.verdict = signal::run_password_work(work);
+            join(std::move(*flight));
+        })) {
+        return;
+    }
+    // Beyond the pool's queue, in total over all rooms and workers: the join is refused rather
+    // than queued without bound.
+    flight->req.conn->deliver(make_frame(signal::serialize(
+        signal::error_frame{signal::errc::rate_limited, "server busy: try again later"},
+        flight->req.msg.id)));
+    flight->done(signal::join_result{});
 }
 
 net::http_response signal_app::handle(const net::http_request& req,

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -52,6 +53,7 @@ using names_ptr = std::unique_ptr<GENERAL_NAMES, free_with<GENERAL_NAMES_free>>;
 using name_ptr = std::unique_ptr<GENERAL_NAME, free_with<GENERAL_NAME_free>>;
 using asn1_string_ptr = std::unique_ptr<ASN1_STRING, free_with<ASN1_STRING_free>>;
 
+constexpr const char* generated_key_name = "key.pem"; // in state_dir
 constexpr long validity_days = 825;
 constexpr long renew_margin_seconds = 24L * 3600;
 // TLS 1.2 suites: forward secret and AEAD only. TLS 1.3 keeps OpenSSL's defaults.
@@ -358,7 +360,7 @@ tls_material ensure_generated(const fs::path& state_dir, const std::vector<addre
             "tls: no certificate configured and no state_dir to create one in");
     }
     ensure_state_dir(state_dir);
-    tls_material m{state_dir / "cert.pem", state_dir / "key.pem", true, false};
+    tls_material m{state_dir / "cert.pem", state_dir / generated_key_name, true, false};
     const san_set want = wanted_sans(extra_ips);
     pkey_ptr key = read_private_key(m.private_key);
     if (key && !is_p256(key.get())) {
@@ -441,6 +443,38 @@ std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const tls_mat
         fail("cannot use private key", m.private_key);
     }
     return ctx;
+}
+
+std::optional<std::string> private_key_mode_warning(const std::filesystem::path& key) {
+    struct stat st {};
+    if (key.empty() || ::stat(key.c_str(), &st) != 0) {
+        return std::nullopt;
+    }
+    const mode_t open_bits = st.st_mode & (S_IRWXG | S_IRWXO);
+    if (open_bits == 0) {
+        return std::nullopt;
+    }
+    const bool group = (open_bits & S_IRWXG) != 0;
+    const bool others = (open_bits & S_IRWXO) != 0;
+    std::array<char, 8> mode{};
+    std::snprintf(mode.data(), mode.size(), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return "tls: private key " + key.string() + " is accessible to " +
+           (group && others ? "its group and others"
+            : group         ? "its group"
+                            : "others") +
+           " (mode " + mode.data() +
+           "); anyone who can read it can impersonate this server: run `chmod 600 " + key.string() +
+           "`";
+}
+
+std::filesystem::path private_key_in_use(const tls_config& tls,
+                                         const std::filesystem::path& state_dir) {
+    std::error_code ec;
+    if (!tls.private_key.empty() && fs::exists(tls.private_key, ec)) {
+        return tls.private_key;
+    }
+    const fs::path generated = state_dir / generated_key_name;
+    return !state_dir.empty() && fs::exists(generated, ec) ? generated : fs::path();
 }
 
 std::string spki_sha256_base64(const std::filesystem::path& certificate) {

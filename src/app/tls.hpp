@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,16 @@ tls_material ensure_tls_material(const tls_config& tls, const std::filesystem::p
 // match. Encrypted keys are refused rather than prompting on a terminal. Throws
 // std::runtime_error naming the file.
 std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const tls_material& m);
+
+// A warning when the private key file is open to its group or to others (mode & 077): anyone
+// who can read it can impersonate this server. Names the file and the fix (chmod 600);
+// nullopt when the mode is private or cannot be read (loading the key reports that).
+std::optional<std::string> private_key_mode_warning(const std::filesystem::path& key);
+
+// The private key `serve` would load, for checks made without creating anything: the
+// configured one, else the generated one in state_dir when it exists; empty when neither.
+std::filesystem::path private_key_in_use(const tls_config& tls,
+                                         const std::filesystem::path& state_dir);
 
 // base64(SHA-256(DER SubjectPublicKeyInfo)) of a PEM certificate: the value Chromium's
 // --ignore-certificate-errors-spki-list takes. Throws std::runtime_error naming the file.

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
+#include <string>
 
 #include "icegate/net/endpoint.hpp"
 
@@ -90,8 +92,10 @@ std::shared_ptr<const turn::auth_settings> make_auth_settings(const config& c) {
     return s;
 }
 
-std::shared_ptr<const turn::peer_policy> make_peer_policy(const config& c,
-                                                          const relay_addresses& relays) {
+std::shared_ptr<const turn::peer_policy>
+make_peer_policy(const config& c, const relay_addresses& relays,
+                 std::shared_ptr<const turn::live_relays> live,
+                 const std::vector<stun::transport_address>& interfaces) {
     std::vector<turn::prefix> allow;
     std::vector<turn::prefix> deny;
     for (const auto& x : c.peers.allow) {
@@ -100,7 +104,7 @@ std::shared_ptr<const turn::peer_policy> make_peer_policy(const config& c,
     for (const auto& x : c.peers.deny) {
         deny.push_back(to_prefix(x));
     }
-    std::vector<stun::transport_address> own;
+    std::vector<stun::transport_address> own = interfaces;
     for (const auto& l : c.listen) {
         own.push_back(net::to_transport_address(l.address, l.port));
     }
@@ -115,8 +119,75 @@ std::shared_ptr<const turn::peer_policy> make_peer_policy(const config& c,
         }
     }
     return std::make_shared<turn::peer_policy>(std::move(allow), std::move(deny), own,
-                                               relay_addresses, c.relay.ports.first,
-                                               c.relay.ports.last);
+                                               relay_addresses, std::move(live));
+}
+
+void check_listeners_outside_relay_ports(const config& c) {
+    const auto& r = c.relay.ports;
+    const auto inside = [&r](std::uint16_t port) {
+        return port != 0 && port >= r.first && port <= r.last;
+    };
+    const auto refuse = [&r](const std::string& what) {
+        throw std::runtime_error(what + " lies inside relay.ports " + std::to_string(r.first) +
+                                 "-" + std::to_string(r.last) +
+                                 ": that range is for relay sockets only; move the listener "
+                                 "or the range");
+    };
+    for (const auto& l : c.listen) {
+        if (inside(l.port)) {
+            refuse("listen " + l.to_string());
+        }
+    }
+    if (const auto& h = c.http.listen; h && inside(h->port)) {
+        const std::string host =
+            h->address.is_v6() ? "[" + h->address.to_string() + "]" : h->address.to_string();
+        refuse("http.listen " + host + ":" + std::to_string(h->port));
+    }
+}
+
+std::uint16_t unused_port_outside_relay_ports(const config& c,
+                                              const boost::asio::ip::address& address, int type) {
+    // The kernel picks from its ephemeral range; when relay.ports overlaps it (a warning at
+    // start), a few draws find a port outside, and all of them missing means the ranges
+    // coincide.
+    constexpr int tries = 64;
+    for (int i = 0; i < tries; ++i) {
+        const std::uint16_t port = net::unused_port(address, type);
+        if (port < c.relay.ports.first || port > c.relay.ports.last) {
+            return port;
+        }
+    }
+    throw std::runtime_error("every free port the kernel offered for " + address.to_string() +
+                             " lies inside relay.ports " + std::to_string(c.relay.ports.first) +
+                             "-" + std::to_string(c.relay.ports.last) +
+                             ": give the listener a port outside it");
+}
+
+std::optional<std::pair<std::uint16_t, std::uint16_t>> ephemeral_port_range(const char* path) {
+    std::ifstream in(path);
+    unsigned first = 0;
+    unsigned last = 0;
+    if (!(in >> first >> last) || first == 0 || first > last || last > 65535) {
+        return std::nullopt;
+    }
+    return std::pair{static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)};
+}
+
+std::string ephemeral_overlap_warning(const config& c,
+                                      std::pair<std::uint16_t, std::uint16_t> ephemeral) {
+    const auto& r = c.relay.ports;
+    if (r.last < ephemeral.first || r.first > ephemeral.second) {
+        return {};
+    }
+    const std::string relay = std::to_string(r.first) + "-" + std::to_string(r.last);
+    const std::string kernel =
+        std::to_string(ephemeral.first) + "-" + std::to_string(ephemeral.second);
+    return "relay.ports " + relay + " overlaps the kernel's ephemeral port range " + kernel +
+           " (net.ipv4.ip_local_port_range): ports the kernel gives outgoing sockets are lost "
+           "to relays, and relays take ports other programs expect. Choose relay.ports "
+           "outside it (the default, 16384-32767, is below Linux's 32768-60999) or reserve "
+           "the range: sysctl -w net.ipv4.ip_local_reserved_ports=" +
+           relay;
 }
 
 turn::engine_settings make_engine_settings(const config& c, const relay_addresses& relays) {

@@ -3,6 +3,7 @@
 #include "users_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include "admin_commands.hpp"
 #include "config_auth.hpp"
@@ -30,6 +32,35 @@ constexpr std::string_view header =
 [[noreturn]] void fail_io(std::string_view what, const fs::path& p) {
     const int err = errno;
     throw std::runtime_error(std::string(what) + " \"" + p.string() + "\": " + std::strerror(err));
+}
+
+// The file a save replaces: through a symlink, the file it names.
+fs::path replaced_file(const fs::path& p) {
+    std::error_code ec;
+    return fs::is_symlink(p, ec) ? fs::canonical(p) : p;
+}
+
+// Opens (creating it 0600 when missing) the lock file. A new one gets the users file's owner
+// where permitted, so that owner can still lock it after root ran the first command.
+int open_lock_file(const fs::path& lock, const fs::path& users) {
+    constexpr int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY; // flock needs no write
+    int fd = ::open(lock.c_str(), flags | O_CREAT | O_EXCL, S_IRUSR | S_IWUSR);
+    if (fd >= 0) {
+        struct stat st {};
+        if (::stat(users.c_str(), &st) == 0) {
+            // Best effort: without the right (not root) the file stays ours, as will the users
+            // file this command writes.
+            [[maybe_unused]] const int rc = ::fchown(fd, st.st_uid, st.st_gid);
+        }
+        return fd;
+    }
+    if (errno == EEXIST) {
+        fd = ::open(lock.c_str(), flags);
+    }
+    if (fd < 0) {
+        fail_io("cannot open the lock file", lock);
+    }
+    return fd;
 }
 
 // A mkstemp file that is closed, and removed unless committed, when it goes out of scope.
@@ -193,11 +224,20 @@ bool users_file::put(const std::string& name, const long_term_keys& keys) {
 }
 
 bool users_file::remove(std::string_view name) {
-    auto it = find(name);
-    if (it == entries_.end()) {
+    // Not entries_.erase(): it shifts the later entries down by assignment, and assigning a
+    // YAML::Node also rewires the node it referred to, which the previous slot now shares: the
+    // next user vanished and the last appeared twice (a file the config reader refuses).
+    std::vector<YAML::Node> kept;
+    kept.reserve(entries_.size());
+    for (const YAML::Node& e : entries_) {
+        if (e["name"].Scalar() != name) {
+            kept.push_back(e); // copy construction: shares the node, changes nothing
+        }
+    }
+    if (kept.size() == entries_.size()) {
         return false;
     }
-    entries_.erase(it);
+    entries_ = std::move(kept); // moves the buffer, no element is assigned
     return true;
 }
 
@@ -219,17 +259,52 @@ std::string users_file::to_yaml() const {
 }
 
 std::optional<std::string> users_file::save() const {
-    fs::path target = path_;
-    std::error_code ec;
-    if (fs::is_symlink(target, ec)) {
-        target = fs::canonical(target); // replace the file it names, not the link
-    }
+    const fs::path target = replaced_file(path_); // the file a symlink names, not the link
     const std::string text = to_yaml();
     temp_file tmp(target);
     auto warning = copy_attributes(tmp.fd(), target);
     tmp.write_all(text);
     tmp.commit(target);
     return warning;
+}
+
+fs::path users_file_lock::lock_path_for(const fs::path& users_path) {
+    const fs::path target = replaced_file(users_path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    return dir / ("." + target.filename().string() + ".lock");
+}
+
+users_file_lock users_file_lock::acquire(const fs::path& users_path,
+                                         std::chrono::milliseconds timeout) {
+    const fs::path lock = lock_path_for(users_path);
+    users_file_lock held(open_lock_file(lock, replaced_file(users_path)));
+    // Polled rather than blocking so the wait is bounded without signals or threads; each
+    // holder keeps it for one load-edit-fsync, a few milliseconds.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (::flock(held.fd_, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != EWOULDBLOCK) {
+            fail_io("cannot lock", lock);
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            const auto ms = static_cast<long long>(timeout.count());
+            throw std::runtime_error(
+                "another `icegate user add|remove` has held the lock \"" + lock.string() +
+                "\" for over " +
+                (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms") +
+                "; nothing was changed, try again when it has finished");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return held;
+}
+
+users_file_lock::~users_file_lock() {
+    if (fd_ >= 0) {
+        ::close(fd_); // releases the flock
+    }
 }
 
 } // namespace icegate::app

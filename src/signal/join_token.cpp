@@ -1,4 +1,5 @@
-// Join token verification with libjwt: HS256 only, then the room, name and exp claims.
+// Join token verification with libjwt: HS256 only, no `crit` header, then the room, name and
+// exp claims.
 #include "icegate/signal/join_token.hpp"
 
 #include <jwt.h>
@@ -87,6 +88,18 @@ std::optional<nlohmann::json> claims_of(jwt_t* jwt) {
     return j;
 }
 
+// RFC 7515 section 4.1.11: a recipient must reject a JWS whose `crit` names an extension it
+// does not understand, and `crit` must not be empty or anything but a list of names. We
+// understand no extensions, so any `crit` at all is refused. libjwt 1.x ignores it.
+bool has_crit_header(jwt_t* jwt) {
+    std::unique_ptr<char, free_deleter> text(jwt_get_headers_json(jwt, nullptr));
+    if (!text) {
+        return true; // the header cannot be inspected: do not guess it is safe
+    }
+    const auto j = nlohmann::json::parse(text.get(), nullptr, false);
+    return j.is_discarded() || !j.is_object() || j.contains("crit");
+}
+
 } // namespace
 
 result<join_claims> verify_join_token(std::string_view token, std::string_view secret,
@@ -107,6 +120,9 @@ result<join_claims> verify_join_token(std::string_view token, std::string_view s
     // algorithm it actually verified with, and refuse everything but HS256.
     if (rc != 0 || !jwt || jwt_get_alg(jwt.get()) != JWT_ALG_HS256) {
         return refuse(why, bad);
+    }
+    if (has_crit_header(jwt.get())) {
+        return refuse(why, "unsupported crit header");
     }
     const auto claims = claims_of(jwt.get());
     if (!claims) {

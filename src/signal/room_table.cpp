@@ -7,7 +7,9 @@
 #include <array>
 #include <cassert>
 #include <cstdlib>
+#include <functional>
 #include <optional>
+#include <set>
 #include <unordered_set>
 #include <utility>
 
@@ -46,6 +48,20 @@ bool has_password(const join_message& msg) {
     return msg.password && !msg.password->empty();
 }
 
+join_result needs_work(password_op op, std::string hash, const std::string& password) {
+    join_result out;
+    out.work = password_work{op, std::move(hash), password};
+    return out;
+}
+
+// Rooms by the bytes of history they hold, largest last (pointers ordered by std::less).
+struct by_size {
+    bool operator()(const std::pair<std::size_t, room*>& a,
+                    const std::pair<std::size_t, room*>& b) const noexcept {
+        return a.first != b.first ? a.first < b.first : std::less<room*>{}(a.second, b.second);
+    }
+};
+
 } // namespace
 
 std::string random_id(const random_source& random) {
@@ -66,6 +82,10 @@ struct room_table::impl {
     std::unordered_map<std::string, member*> by_session;
     std::unordered_set<member*> detached;
     std::vector<std::string> evictions; // sessions whose missed frames overflowed
+    // Rooms holding history, by its size: over the table's budget, the largest room loses its
+    // oldest entry, so a room flooding chat pays for itself and a quiet room keeps its lines.
+    std::set<std::pair<std::size_t, room*>, by_size> by_history;
+    std::size_t history_total = 0;
 
     void emit(table_event_kind kind, const room& r, std::string_view session = {}) const {
         if (events) {
@@ -124,15 +144,18 @@ struct room_table::impl {
 
     void deliver_joined(member& m, std::vector<ice_server> ice,
                         const std::optional<message_id>& re);
-    bool admit(const room& r, const join_message& msg, link& conn) const;
+    std::optional<join_result> admit(room& r, const join_request& req, const clock_reading& clock);
+    std::optional<join_result> room_password(const join_request& req, std::string& hash) const;
     std::string new_session() const;
     room& create_room(const std::string& name, std::string password_hash);
-    join_result join_new(join_request& req);
+    join_result join_new(join_request& req, const clock_reading& clock);
     member* resumable(const join_message& msg, const clock_reading& clock) const;
     join_result resume(join_request& req, const clock_reading& clock);
     void remove(member& m, table_event_kind why);
     void flush_evictions();
-    void add_history(room& r, const chat_entry& e) const;
+    void add_history(room& r, const chat_entry& e);
+    void set_history_bytes(room& r, std::size_t bytes);
+    void drop_oldest(room& r);
 };
 
 void room_table::impl::deliver_joined(member& m, std::vector<ice_server> ice,
@@ -153,25 +176,60 @@ void room_table::impl::deliver_joined(member& m, std::vector<ice_server> ice,
     m.conn->deliver(make_frame(serialize(f, re)));
 }
 
-// May `msg` enter the existing room `r`? If not, says why to `conn`.
-bool room_table::impl::admit(const room& r, const join_message& msg, link& conn) const {
+// May `req` enter the existing room `r`? nullopt: yes. Otherwise what the join comes to: an
+// error (sent already), or a password check to run first.
+std::optional<join_result> room_table::impl::admit(room& r, const join_request& req,
+                                                   const clock_reading& clock) {
+    const join_message& msg = req.msg;
+    link& conn = *req.conn;
     // Capacity before the password: a full room is refused without paying for a hash.
     if (r.members.size() >= settings.capacity) {
         send_error(conn, errc::room_full, "room is full", msg.id);
-        return false;
+        return join_result{};
     }
     if (r.password_hash.empty()) {
-        return true; // an open room; a password sent anyway is ignored
+        return std::nullopt; // an open room; a password sent anyway is ignored
     }
     if (!has_password(msg)) {
         send_error(conn, errc::unauthorized, "room needs a password", msg.id);
-        return false;
+        return join_result{};
     }
-    if (!verify_room_password(r.password_hash, *msg.password)) {
+    const auto& v = req.verdict;
+    if (v && v->op == password_op::verify && same_secret(v->hash, r.password_hash)) {
+        if (v->ok) {
+            return std::nullopt;
+        }
         send_error(conn, errc::unauthorized, "wrong room password", msg.id);
-        return false;
+        return join_result{};
     }
-    return true;
+    // No verdict, or one about a hash the room no longer has (it was removed and made anew).
+    if (!r.password_checks.take(clock.now)) {
+        send_error(conn, errc::rate_limited,
+                   "too many password attempts for this room; try again later", msg.id);
+        return join_result{};
+    }
+    return needs_work(password_op::verify, r.password_hash, *msg.password);
+}
+
+// The hash for a room `req` creates, into `hash`: nullopt when it is ready (or the room is
+// open), else what the join comes to (hashing to do first, or an error sent).
+std::optional<join_result> room_table::impl::room_password(const join_request& req,
+                                                           std::string& hash) const {
+    if (!has_password(req.msg)) {
+        return std::nullopt;
+    }
+    const auto& v = req.verdict;
+    if (!v || v->op != password_op::make) {
+        return needs_work(password_op::make, {}, *req.msg.password);
+    }
+    if (!v->ok) {
+        // Out of memory for the hash: the server is out of room, not the client wrong, and
+        // room_full is the code that says so.
+        send_error(*req.conn, errc::room_full, "cannot create the room now", req.msg.id);
+        return join_result{};
+    }
+    hash = v->hash;
+    return std::nullopt;
 }
 
 // An unused session id. Retries only matter with a broken random source.
@@ -187,7 +245,7 @@ std::string room_table::impl::new_session() const {
 }
 
 room& room_table::impl::create_room(const std::string& name, std::string password_hash) {
-    auto owned = std::make_unique<room>();
+    auto owned = std::make_unique<room>(settings);
     owned->name = name;
     owned->password_hash = std::move(password_hash);
     room& r = *owned;
@@ -196,7 +254,7 @@ room& room_table::impl::create_room(const std::string& name, std::string passwor
     return r;
 }
 
-join_result room_table::impl::join_new(join_request& req) {
+join_result room_table::impl::join_new(join_request& req, const clock_reading& clock) {
     const join_message& msg = req.msg;
     link& conn = *req.conn;
     const auto found = rooms.find(msg.room);
@@ -205,15 +263,13 @@ join_result room_table::impl::join_new(join_request& req) {
         send_error(conn, errc::room_full, "too many rooms", msg.id);
         return {};
     }
-    if (r != nullptr && !admit(*r, msg, conn)) {
-        return {};
+    std::string hash;
+    auto early = r != nullptr ? admit(*r, req, clock) : room_password(req, hash);
+    if (early) {
+        return std::move(*early);
     }
     std::string session = new_session();
-    std::string hash;
-    // Out of memory for the hash, or no fresh id: the server is out of room, not the client
-    // wrong, and room_full is the code that says so.
-    if (session.empty() ||
-        (r == nullptr && has_password(msg) && !hash_room_password(*msg.password, hash))) {
+    if (session.empty()) {
         send_error(conn, errc::room_full, "cannot create the room now", msg.id);
         return {};
     }
@@ -289,6 +345,7 @@ void room_table::impl::remove(member& m, table_event_kind why) {
     std::erase_if(r.members, [&](const auto& p) { return p.get() == &m; });
     if (r.members.empty()) {
         emit(table_event_kind::room_removed, r);
+        set_history_bytes(r, 0);
         rooms.erase(rooms.find(r.name));
         return;
     }
@@ -306,14 +363,37 @@ void room_table::impl::flush_evictions() {
     }
 }
 
-void room_table::impl::add_history(room& r, const chat_entry& e) const {
-    if (settings.history == 0) {
+void room_table::impl::add_history(room& r, const chat_entry& e) {
+    const std::size_t bytes = history_entry_bytes(e);
+    if (settings.history == 0 || bytes > settings.history_bytes) {
         return;
     }
     if (r.history.size() >= settings.history) {
-        r.history.erase(r.history.begin()); // at most `history` (default 100) entries move
+        drop_oldest(r);
     }
     r.history.push_back(e);
+    set_history_bytes(r, r.history_bytes + bytes);
+    while (history_total > settings.history_bytes) {
+        drop_oldest(*by_history.rbegin()->second);
+    }
+}
+
+// Keeps by_history and history_total in step with a room's history size.
+void room_table::impl::set_history_bytes(room& r, std::size_t bytes) {
+    if (r.history_bytes != 0) {
+        by_history.erase({r.history_bytes, &r});
+    }
+    if (bytes != 0) {
+        by_history.insert({bytes, &r});
+    }
+    history_total = history_total - r.history_bytes + bytes;
+    r.history_bytes = bytes;
+}
+
+void room_table::impl::drop_oldest(room& r) {
+    const std::size_t bytes = history_entry_bytes(r.history.front());
+    r.history.erase(r.history.begin()); // at most `history` (default 100) entries move
+    set_history_bytes(r, r.history_bytes - bytes);
 }
 
 room_table::room_table(room_settings settings, random_source random)
@@ -333,7 +413,7 @@ join_result room_table::join(join_request req, const clock_reading& clock) {
     if (!req.conn) {
         return {};
     }
-    join_result result = req.msg.resume ? impl_->resume(req, clock) : impl_->join_new(req);
+    join_result result = req.msg.resume ? impl_->resume(req, clock) : impl_->join_new(req, clock);
     impl_->flush_evictions();
     return result;
 }
@@ -450,6 +530,10 @@ std::size_t room_table::rooms() const noexcept {
 
 std::size_t room_table::members() const noexcept {
     return impl_->by_session.size();
+}
+
+std::size_t room_table::history_bytes() const noexcept {
+    return impl_->history_total;
 }
 
 void room_table::on_event(table_event_handler handler) {

@@ -143,7 +143,7 @@ std::optional<token_bytes> reserve_port(engine::impl& e, const allocate_plan& p,
 opened_relays open_reserved_pair(engine::impl& e, const allocate_plan& p, mono_time now) {
     opened_relays out;
     for (int attempt = 0; attempt < 4; ++attempt) {
-        const auto first = e.io.open_relay({p.family, 0, true, p.dont_fragment});
+        const auto first = e.open_relay({p.family, 0, true, p.dont_fragment});
         if (!first) {
             out.error = open_error(first.error());
             return out;
@@ -158,7 +158,7 @@ opened_relays open_reserved_pair(engine::impl& e, const allocate_plan& p, mono_t
             out.token = token;
             return out;
         }
-        e.io.close_relay(first->id);
+        e.close_relay(first->id, first->address);
     }
     out.error = status::insufficient_capacity;
     return out;
@@ -173,8 +173,8 @@ opened_relays claim_reservation(engine::impl& e, const allocate_plan& p, mono_ti
         e.io.release_port(stale);
     }
     const auto relay = where
-                           ? e.io.open_relay({where->family, where->port, false, p.dont_fragment,
-                                              true, where->handle})
+                           ? e.open_relay({where->family, where->port, false, p.dont_fragment, true,
+                                           where->handle})
                            : result<relay_binding>(std::make_error_code(std::errc::address_in_use));
     if (!relay) {
         out.error = status::insufficient_capacity;
@@ -193,7 +193,7 @@ opened_relays open_relays(engine::impl& e, const allocate_plan& p, mono_time now
         return open_reserved_pair(e, p, now);
     }
     opened_relays out;
-    const auto primary = e.io.open_relay({p.family, 0, p.even.has_value(), p.dont_fragment});
+    const auto primary = e.open_relay({p.family, 0, p.even.has_value(), p.dont_fragment});
     if (!primary) {
         out.error = open_error(primary.error());
         return out;
@@ -202,7 +202,7 @@ opened_relays open_relays(engine::impl& e, const allocate_plan& p, mono_time now
     if (p.dual && !e.settings.relay_v6) {
         out.v6_error = status::address_family_not_supported;
     } else if (p.dual) {
-        const auto v6 = e.io.open_relay({address_family::ipv6, 0, false, p.dont_fragment});
+        const auto v6 = e.open_relay({address_family::ipv6, 0, false, p.dont_fragment});
         if (v6) {
             out.relays[out.count++] = *v6;
         } else {
@@ -230,7 +230,7 @@ std::string quota_name(const credential& c) {
 }
 
 void log_created(engine::impl& e, const allocation& a) {
-    if (!e.log) {
+    if (!e.log_budget(e.created_lines, a.created)) {
         return;
     }
     e.log->info("allocation created: user={} client={} relay={} lifetime={}s", a.username,

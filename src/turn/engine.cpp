@@ -164,10 +164,56 @@ allocation* owned_allocation(engine::impl& e, const request_context& ctx) noexce
 engine::impl::impl(engine_settings s, std::shared_ptr<const authenticator> a,
                    std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q,
                    std::shared_ptr<reservation_table> rt, io_port& i,
-                   std::function<void(std::span<std::uint8_t>)> r)
+                   std::function<void(std::span<std::uint8_t>)> r, std::shared_ptr<live_relays> l)
     : settings(std::move(s)), auth(std::move(a)), policy(std::move(p)), quotas(std::move(q)),
-      reservations(std::move(rt)), io(i), random(std::move(r)), log(spdlog::get("turn")) {
+      reservations(std::move(rt)), io(i), random(std::move(r)), live(std::move(l)),
+      log(spdlog::get("turn")) {
     random(indication_base);
+    created_lines.rate = settings.lifecycle_log_rate;
+    ended_lines.rate = settings.lifecycle_log_rate;
+}
+
+result<relay_binding> engine::impl::open_relay(const relay_request& req) noexcept {
+    auto r = io.open_relay(req);
+    if (r && live) {
+        live->add(r->address.family, r->address.port); // after the bind: the port is ours
+    }
+    return r;
+}
+
+void engine::impl::close_relay(relay_id id, const stun::transport_address& bound) noexcept {
+    if (live) {
+        live->remove(bound.family, bound.port); // before the close: see live_relays
+    }
+    io.close_relay(id);
+}
+
+bool engine::impl::log_budget(line_budget& b, mono_time now) noexcept {
+    if (!log) {
+        return false;
+    }
+    if (b.take(wheel_seconds(now))) {
+        return true;
+    }
+    if (!suppressing_since) {
+        suppressing_since = now;
+    }
+    return false;
+}
+
+void engine::impl::log_summary(mono_time now, bool force) noexcept {
+    constexpr std::chrono::seconds period{10};
+    if (!suppressing_since || (!force && now - *suppressing_since < period)) {
+        return;
+    }
+    const auto secs = std::chrono::ceil<std::chrono::seconds>(now - *suppressing_since);
+    log->info("allocation lines suppressed in the last {}s: {} created, {} ended (over {} per "
+              "second each); {} allocations live",
+              std::max<std::int64_t>(secs.count(), 1), created_lines.suppressed,
+              ended_lines.suppressed, settings.lifecycle_log_rate, allocations.size());
+    created_lines.suppressed = 0;
+    ended_lines.suppressed = 0;
+    suppressing_since.reset();
 }
 
 void engine::impl::arm(allocation& a, mono_time when) {
@@ -186,14 +232,14 @@ void engine::impl::end_allocation(const five_tuple& key, std::string_view reason
         return;
     }
     for (std::size_t i = 0; i < a->relay_count; ++i) {
-        io.close_relay(a->relays[i].id);
+        close_relay(a->relays[i].id, a->relays[i].bound);
     }
     if (a->timer_due != std::numeric_limits<std::int64_t>::max()) {
         ++stale_timers;
     }
     quotas->release(a->quota_user);
     ++counters.allocations_ended;
-    if (log) {
+    if (log_budget(ended_lines, now)) {
         const auto& t = a->traffic;
         const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - a->created);
         log->info("allocation ended: user={} client={} relay={} duration={}s "
@@ -248,10 +294,11 @@ void engine::impl::trim() noexcept {
 engine::engine(engine_settings settings, std::shared_ptr<const authenticator> auth,
                std::shared_ptr<const peer_policy> policy, std::shared_ptr<quota_table> quotas,
                std::shared_ptr<reservation_table> reservations, io_port& io,
-               std::function<void(std::span<std::uint8_t>)> random)
+               std::function<void(std::span<std::uint8_t>)> random,
+               std::shared_ptr<live_relays> live)
     : impl_(std::make_unique<impl>(std::move(settings), std::move(auth), std::move(policy),
                                    std::move(quotas), std::move(reservations), io,
-                                   std::move(random))) {}
+                                   std::move(random), std::move(live))) {}
 
 engine::~engine() = default;
 
@@ -289,6 +336,7 @@ void engine::on_tick(const clock_reading& now) noexcept {
     impl_->wheel.advance(wheel_seconds(now.mono),
                          [this, &now](const timer_entry& t) { impl_->on_timer(t, now.mono); });
     impl_->trim();
+    impl_->log_summary(now.mono, false);
     // Every worker ticks the shared table: whichever comes first frees the due ports.
     for (const auto handle : impl_->reservations->expire(now.mono)) {
         impl_->io.release_port(handle);
@@ -298,6 +346,13 @@ void engine::on_tick(const clock_reading& now) noexcept {
 void engine::close_all() noexcept {
     while (allocation* a = impl_->allocations.any()) {
         impl_->end_allocation(five_tuple::of(a->client), "shutdown", impl_->last_seen);
+    }
+    impl_->log_summary(impl_->last_seen, true);
+}
+
+void engine::set_peer_policy(std::shared_ptr<const peer_policy> policy) noexcept {
+    if (policy) {
+        impl_->policy = std::move(policy);
     }
 }
 

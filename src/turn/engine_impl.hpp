@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -35,6 +36,28 @@ struct request_context {
     bool fingerprint = false; // the request carried one: so does the response
 };
 
+// Lifecycle lines of one kind: at most `rate` in each second of the wheel clock, the rest
+// counted for the summary line.
+struct line_budget {
+    std::uint32_t rate = 0; // 0: no cap
+    std::int64_t second = -1;
+    std::uint32_t used = 0;
+    std::uint64_t suppressed = 0; // since the last summary
+
+    bool take(std::int64_t now_second) noexcept {
+        if (now_second != second) {
+            second = now_second;
+            used = 0;
+        }
+        if (rate == 0 || used < rate) {
+            ++used;
+            return true;
+        }
+        ++suppressed;
+        return false;
+    }
+};
+
 // Big enough for any UDP payload plus a Data indication's or ChannelData's header.
 inline constexpr std::size_t scratch_size = 65536 + 128;
 
@@ -42,7 +65,17 @@ struct engine::impl {
     impl(engine_settings s, std::shared_ptr<const authenticator> a,
          std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q,
          std::shared_ptr<reservation_table> rt, io_port& i,
-         std::function<void(std::span<std::uint8_t>)> r);
+         std::function<void(std::span<std::uint8_t>)> r, std::shared_ptr<live_relays> l);
+
+    // io.open_relay / io.close_relay that also keep `live` in step: every relay socket of an
+    // allocation goes through these, so the peer policy sees exactly the live ones.
+    result<relay_binding> open_relay(const relay_request& req) noexcept;
+    void close_relay(relay_id id, const stun::transport_address& bound) noexcept;
+    // True when a lifecycle line of that kind may be logged now; else counts it. A first
+    // suppressed line starts the period the summary covers.
+    bool log_budget(line_budget& b, mono_time now) noexcept;
+    // The summary of suppressed lines, once its period is 10 s old (or at once when `force`).
+    void log_summary(mono_time now, bool force) noexcept;
 
     // Files a timer entry for `a` at `when` unless an earlier one is pending.
     void arm(allocation& a, mono_time when);
@@ -74,7 +107,11 @@ struct engine::impl {
     std::shared_ptr<reservation_table> reservations; // EVEN-PORT R, shared by all workers
     io_port& io;
     std::function<void(std::span<std::uint8_t>)> random;
+    std::shared_ptr<live_relays> live;   // may be null: not tracked
     std::shared_ptr<spdlog::logger> log; // "turn", or null: no logging
+    line_budget created_lines;
+    line_budget ended_lines;
+    std::optional<mono_time> suppressing_since; // a summary is pending
 
     allocation_table allocations;
     timer_wheel wheel;

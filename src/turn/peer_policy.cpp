@@ -1,5 +1,5 @@
-// peer_policy: prefix matching, IPv4-in-IPv6 reduction and the default deny list (RFC 8656
-// section 21, design section 5, coturn CVE-2020-26262 and CVE-2026-27624).
+// peer_policy: prefix matching, IPv4-in-IPv6 reduction, the default deny list and our live
+// relays (RFC 8656 section 21, design section 5, coturn CVE-2020-26262 and CVE-2026-27624).
 #include "icegate/turn/peer_policy.hpp"
 
 #include <algorithm>
@@ -57,6 +57,13 @@ bool embeds_in_last_32(const std::array<std::uint8_t, 16>& b) noexcept {
         return true;
     }
     return nat64_prefix && b[4] == 0x00 && b[5] == 0x01;
+}
+
+// The address alone (port 0): how own and relay addresses are stored and looked up.
+transport_address address_of(const transport_address& a) noexcept {
+    transport_address out = a;
+    out.port = 0;
+    return out;
 }
 
 bool any_contains(const std::vector<prefix>& list, const transport_address& a) noexcept {
@@ -149,8 +156,8 @@ prefix prefix::v6(const std::array<std::uint8_t, 16>& ip, std::uint8_t length) n
 peer_policy::peer_policy(std::vector<prefix> allow, std::vector<prefix> deny,
                          const std::vector<stun::transport_address>& own,
                          const std::vector<stun::transport_address>& relays,
-                         std::uint16_t relay_first, std::uint16_t relay_last)
-    : relay_first_(relay_first), relay_last_(relay_last) {
+                         std::shared_ptr<const live_relays> live)
+    : live_(std::move(live)) {
     const auto normalize = [](prefix& p) {
         p = prefix::of(transport_address{p.family, p.bytes, 0}, p.length);
     };
@@ -162,22 +169,36 @@ peer_policy::peer_policy(std::vector<prefix> allow, std::vector<prefix> deny,
     deny_.insert(deny_.end(), defaults.begin(), defaults.end());
     deny_.insert(deny_.end(), deny.begin(), deny.end());
     user_deny_ = std::move(deny);
-    const auto exact = [](const std::vector<transport_address>& in, std::vector<prefix>& out) {
-        for (const auto& a : in) {
+    const auto exact = [](const std::vector<transport_address>& in,
+                          std::vector<transport_address>& out) {
+        for (const auto& given : in) {
+            const auto a = !given.is_v4() && is_v4_mapped(given.bytes) ? v4_at(given, 12) : given;
             if (!all_equal(a.bytes, 0, a.address_size(), 0)) {
-                out.push_back(prefix::of(a, max_length(a.family)));
+                out.push_back(address_of(a));
             }
         }
+        std::ranges::sort(out);
+        out.erase(std::unique(out.begin(), out.end()), out.end());
     };
     exact(own, own_);
     exact(relays, relays_);
 }
 
+bool peer_policy::is_own(const stun::transport_address& a) const noexcept {
+    return std::binary_search(own_.begin(), own_.end(), address_of(a));
+}
+
+// Only the address itself and its IPv4-mapped form (what a dual-stack socket reports for it)
+// count: NAT64, 6to4 or Teredo forms of our address lead somewhere else, so they stay refused
+// as our own address.
 bool peer_policy::relay_of_ours(const stun::transport_address& a) const noexcept {
-    const auto v4 = a.is_v4() ? std::optional<transport_address>(a) : embedded_v4(a);
-    const auto& addr = v4 ? *v4 : a;
-    return relay_first_ != 0 && addr.port >= relay_first_ && addr.port <= relay_last_ &&
-           any_contains(relays_, addr) && !any_contains(user_deny_, addr);
+    if (!live_) {
+        return false;
+    }
+    const transport_address addr = !a.is_v4() && is_v4_mapped(a.bytes) ? v4_at(a, 12) : a;
+    return live_->contains(addr.family, addr.port) &&
+           std::binary_search(relays_.begin(), relays_.end(), address_of(addr)) &&
+           !any_contains(user_deny_, addr);
 }
 
 bool peer_policy::permits(const stun::transport_address& peer) const noexcept {
@@ -192,12 +213,12 @@ bool peer_policy::permits(const stun::transport_address& peer) const noexcept {
     if (all_allowed || relay_of_ours(peer)) {
         return true;
     }
-    if (any_contains(deny_, peer) || any_contains(own_, peer)) {
+    if (any_contains(deny_, peer) || is_own(peer)) {
         return false;
     }
     for (std::size_t i = 0; i < embedded.count; ++i) {
         const auto& v4 = embedded.addresses[i];
-        if (!any_contains(allow_, v4) && (any_contains(deny_, v4) || any_contains(own_, v4))) {
+        if (!any_contains(allow_, v4) && (any_contains(deny_, v4) || is_own(v4))) {
             return false;
         }
     }

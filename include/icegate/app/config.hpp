@@ -38,9 +38,11 @@ struct cidr {
     bool contains(const boost::asio::ip::address& a) const;
 };
 
+// Default: below Linux's ephemeral range (32768-60999), so relays and the kernel's outgoing
+// sockets never compete for a port; 16384 ports (FreeSWITCH's RTP range).
 struct port_range {
-    std::uint16_t first = 49152;
-    std::uint16_t last = 65535;
+    std::uint16_t first = 16384;
+    std::uint16_t last = 32767;
 };
 
 struct user_entry {
@@ -80,6 +82,11 @@ struct limits_config {
     // Bytes buffered per TCP/TLS connection: the default holds the largest STUN message
     // (20 + 65532) with room to spare; smaller values refuse larger frames.
     std::uint32_t tcp_buffer = 65556;
+    // STUN/TURN over TCP/TLS: closed unless a STUN message arrives this soon after accept.
+    std::chrono::seconds tcp_preauth_timeout{10};
+    // TCP connections (STUN/TURN over TCP/TLS and HTTPS) one IPv4 address or IPv6 /64 may
+    // hold at once; 0: no limit.
+    std::uint32_t connections_per_address = 200;
 };
 
 struct peers_config {
@@ -99,6 +106,8 @@ struct signal_config {
     std::string join_secret;
     std::uint32_t message_rate = 50; // frames per second per session (burst: 4x)
     std::uint32_t join_rate = 5;     // joins per second per client IP (burst: 2x)
+    // Bytes of public chat history kept over all rooms, split evenly among the workers.
+    std::uint32_t history_bytes = 8 * 1024 * 1024;
 };
 
 struct metrics_config {

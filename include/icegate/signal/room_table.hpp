@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,9 +39,14 @@ struct room_settings {
     std::uint32_t capacity = 6;                     // members, detached ones included
     std::chrono::milliseconds resume_window{30000}; // a detached member keeps its slot this long
     std::size_t history = 100;                      // public chat messages kept per room
+    std::size_t history_bytes = 4 * 1024 * 1024;    // and their bytes over all rooms of the table
     std::size_t max_missed = 512;                   // frames kept for a detached member
     std::size_t max_missed_bytes = 1024 * 1024;     // and their bytes (frames are up to 64 KiB)
     std::size_t max_rooms = 100000;                 // per table; beyond: room_full
+    // Password checks per room (right or wrong): a bucket of `password_burst` refilled at
+    // `password_rate` per second; beyond it rate_limited. Bounds guessing a room's password.
+    double password_rate = 1.0;
+    double password_burst = 12;
 };
 
 // Fills its argument with random bytes (libsodium's randombytes_buf in the service).
@@ -52,20 +58,47 @@ struct clock_reading {
     std::int64_t wall_ms = 0;
 };
 
+// Room passwords cost an argon2id run each (about 10 ms of CPU): the table never runs one
+// itself, since that would stall every connection of its worker. A join that needs one comes
+// back with the work to do; the I/O layer does it elsewhere and joins again with the verdict.
+enum class password_op {
+    verify, // check `password` against the room's `hash`
+    make,   // hash `password` for a room the join creates
+};
+
+struct password_work {
+    password_op op = password_op::verify;
+    std::string hash; // verify: the room's hash (libsodium's crypto_pwhash_str format)
+    std::string password;
+};
+
+struct password_verdict {
+    password_op op = password_op::verify;
+    std::string hash; // verify: the hash checked against; make: the new hash
+    bool ok = false;  // verify: the password matched; make: the hash was made
+};
+
+// Does `work` (slow: call it off the worker). Thread-safe.
+password_verdict run_password_work(const password_work& work);
+
 // A join as the I/O layer hands it over: the parsed message, the connection, and the ICE
-// servers minted for this member (they go into `joined`).
+// servers minted for this member (they go into `joined`); on its second round, the verdict of
+// the password work the first round asked for.
 struct join_request {
     join_message msg;
     std::shared_ptr<link> conn;
     std::vector<ice_server> ice_servers;
+    std::optional<password_verdict> verdict = std::nullopt;
 };
 
-// What a join came to. On success `session` is the member's id; on failure the error frame
+// What a join came to. On success `session` is the member's id. With `work` set nothing was
+// sent: do the work and join again with its verdict. Otherwise, on failure, the error frame
 // (with `re`) has already been delivered to the connection.
 struct join_result {
     bool ok = false;
     std::string session;
     bool resumed = false;
+    std::optional<password_work> work = std::nullopt;
 };
 
 // Room lifecycle, for the I/O layer's log and counters (src/signal itself does not log). The
@@ -97,7 +130,10 @@ public:
 
     // join / resume. Creates the room on first join (the first joiner's password, if any, is
     // stored hashed with crypto_pwhash). Errors: room_full, unauthorized (password),
-    // resume_failed (token unknown, expired, or for another room).
+    // rate_limited (too many password checks for the room), resume_failed (token unknown,
+    // expired, or for another room). A password room asks for password work first (see
+    // join_result); a verdict counts only while the room's hash is still the one it is about,
+    // else the join is weighed afresh (and may ask again).
     join_result join(join_request req, const clock_reading& clock);
 
     // Messages from a joined member. `conn` must be the member's current link (a frame from a
@@ -122,7 +158,8 @@ public:
     void close_all(std::uint16_t code, std::string_view reason);
 
     std::size_t rooms() const noexcept;
-    std::size_t members() const noexcept; // attached and detached
+    std::size_t members() const noexcept;       // attached and detached
+    std::size_t history_bytes() const noexcept; // chat history kept, all rooms (estimated)
 
     // Optional; called synchronously, must not re-enter the table.
     void on_event(table_event_handler handler);

@@ -13,6 +13,7 @@
 #include "icegate/stun/transport_address.hpp"
 #include "icegate/turn/auth.hpp"
 #include "icegate/turn/io_port.hpp"
+#include "icegate/turn/live_relays.hpp"
 #include "icegate/turn/peer_policy.hpp"
 
 namespace icegate::turn {
@@ -39,6 +40,9 @@ struct engine_settings {
     // Advertised in XOR-RELAYED-ADDRESS instead of the bound IPv4 address (1:1 NAT).
     std::optional<stun::transport_address> external_v4;
     std::optional<stun::transport_address> external_v6;
+    // "allocation created" and "allocation ended" lines per second, each, per engine; past it
+    // they are counted and one summary line follows (churn must not fill the disk). 0: no cap.
+    std::uint32_t lifecycle_log_rate = 20;
 };
 
 // Allocation counts shared by all workers' engines: per username and in total.
@@ -57,10 +61,13 @@ struct engine_counters {
 
 class engine {
 public:
+    // `live` (shared by all workers, may be null): the engine marks each relay port of a live
+    // allocation there, for the peer policy's relay-to-relay exception.
     engine(engine_settings settings, std::shared_ptr<const authenticator> auth,
            std::shared_ptr<const peer_policy> policy, std::shared_ptr<quota_table> quotas,
            std::shared_ptr<reservation_table> reservations, io_port& io,
-           std::function<void(std::span<std::uint8_t>)> random);
+           std::function<void(std::span<std::uint8_t>)> random,
+           std::shared_ptr<live_relays> live = nullptr);
     ~engine();
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;
@@ -78,6 +85,9 @@ public:
     void on_tick(const clock_reading& now) noexcept;
     // Ends every allocation (shutdown).
     void close_all() noexcept;
+    // Checks every later packet and request against `policy` (the host's addresses changed,
+    // or a reload): permissions already granted are not revisited, but their packets are.
+    void set_peer_policy(std::shared_ptr<const peer_policy> policy) noexcept;
 
     std::size_t allocation_count() const noexcept;
     const engine_counters& counters() const noexcept;

@@ -1,15 +1,18 @@
 // Which peer addresses a relay may talk to (design section 5): a default deny list of
 // special-purpose ranges plus the server's own addresses, `peers.deny` added to it, and
-// `peers.allow` beating both. IPv4 embedded in IPv6 is reduced to IPv4 before any check.
+// `peers.allow` beating both; our live relays stay reachable. IPv4 embedded in IPv6 is reduced
+// to IPv4 before any check.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "icegate/stun/transport_address.hpp"
+#include "icegate/turn/live_relays.hpp"
 
 namespace icegate::turn {
 
@@ -36,18 +39,21 @@ struct embedded_v4_set {
 
 class peer_policy {
 public:
-    // `own`: the server's listen and relay addresses (ports ignored), refused as peers;
-    // unspecified addresses (0.0.0.0, ::) are skipped here since the default list denies them
-    // anyway. `relays`: the addresses relay sockets bind to or are advertised as. A peer on one
-    // of those with a port in `relay_first`..`relay_last` is another allocation of this server
-    // (two clients relayed by one server, the usual relay-to-relay case): permitted even in a
+    // `own`: the server's own addresses (listen and relay addresses, and every address of every
+    // local interface; ports ignored), refused as peers; unspecified addresses (0.0.0.0, ::)
+    // are skipped here since the default list denies them anyway. `relays`: the addresses
+    // relay sockets bind to or are advertised as. A peer on one of those (or its IPv4-mapped
+    // form) whose port `live` holds for the family is another allocation of this server (two
+    // clients relayed by one server, the usual relay-to-relay case): permitted even in a
     // default-denied range (a LAN or loopback deployment) and despite the own-address rule,
-    // unless `deny` names it. Every other port of our addresses (our services) stays refused.
-    // Prefixes are normalized with prefix::of().
+    // unless `deny` names it. Every other port of our addresses stays refused: a port of
+    // relay.ports that no allocation holds may be anything (another program's socket, a
+    // listener). Without `live` there is no exception. Prefixes are normalized with
+    // prefix::of().
     peer_policy(std::vector<prefix> allow, std::vector<prefix> deny,
                 const std::vector<stun::transport_address>& own,
                 const std::vector<stun::transport_address>& relays = {},
-                std::uint16_t relay_first = 0, std::uint16_t relay_last = 0);
+                std::shared_ptr<const live_relays> live = nullptr);
 
     // True when a relay may send to or receive from `peer`. Called per packet: no allocation.
     // Permitted when `allow` holds the raw address or every IPv4 it embeds; otherwise refused
@@ -68,14 +74,16 @@ public:
 
 private:
     bool relay_of_ours(const stun::transport_address& a) const noexcept;
+    bool is_own(const stun::transport_address& a) const noexcept;
 
     std::vector<prefix> allow_;
     std::vector<prefix> deny_; // default_deny() + `deny`
     std::vector<prefix> user_deny_;
-    std::vector<prefix> own_;
-    std::vector<prefix> relays_;
-    std::uint16_t relay_first_ = 0;
-    std::uint16_t relay_last_ = 0;
+    // Sorted, ports 0: a host can have hundreds of interface addresses, and this is searched
+    // for every relayed packet.
+    std::vector<stun::transport_address> own_;
+    std::vector<stun::transport_address> relays_; // ports 0
+    std::shared_ptr<const live_relays> live_;
 };
 
 } // namespace icegate::turn

@@ -183,7 +183,8 @@ TEST(Config, EmptyDocumentGivesDefaults) {
     EXPECT_TRUE(c->listen.empty());
     EXPECT_FALSE(c->http.listen);
     EXPECT_TRUE(c->state_dir.empty());
-    EXPECT_EQ(c->relay.ports.first, 49152);
+    EXPECT_EQ(c->relay.ports.first, 16384); // below Linux's ephemeral range 32768-60999
+    EXPECT_EQ(c->relay.ports.last, 32767);
     EXPECT_EQ(c->auth.credential_ttl, d.auth.credential_ttl);
     EXPECT_EQ(c->limits.max_lifetime, d.limits.max_lifetime);
     EXPECT_EQ(c->limits.user_quota, d.limits.user_quota);

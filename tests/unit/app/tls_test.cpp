@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace icegate::app {
@@ -401,6 +402,51 @@ TEST_F(TlsTest, SpkiPinMatchesIndependentComputation) {
         ASSERT_TRUE(got);
         EXPECT_EQ(pin + "\n", std::string(line.data()));
     }
+}
+
+// A key others can read lets them impersonate the server: warned with the path and the fix.
+TEST_F(TlsTest, KeyModeWarningNamesAnOpenKeyAndTheFix) {
+    const tls_material m = ensure_tls_material({}, state_, {});
+    EXPECT_EQ(private_key_mode_warning(m.private_key), std::nullopt); // 0600 as generated
+    const auto warn_for = [&](fs::perms p) {
+        fs::permissions(m.private_key, p, fs::perm_options::replace);
+        return private_key_mode_warning(m.private_key).value_or("");
+    };
+    using fs::perms;
+    const std::string group = warn_for(perms::owner_read | perms::owner_write | perms::group_read);
+    EXPECT_NE(group.find(m.private_key.string()), std::string::npos) << group;
+    EXPECT_NE(group.find("(mode 0640)"), std::string::npos) << group;
+    EXPECT_NE(group.find("its group"), std::string::npos) << group;
+    EXPECT_NE(group.find("chmod 600 " + m.private_key.string()), std::string::npos) << group;
+    const std::string world = warn_for(perms::owner_read | perms::others_read);
+    EXPECT_NE(world.find("(mode 0404)"), std::string::npos) << world;
+    EXPECT_NE(world.find("accessible to others"), std::string::npos) << world;
+    const std::string both = warn_for(perms::owner_read | perms::group_read | perms::others_read);
+    EXPECT_NE(both.find("its group and others"), std::string::npos) << both;
+    // Writable by the group is as bad: it can swap the key.
+    EXPECT_NE(warn_for(perms::owner_read | perms::group_write), "");
+    EXPECT_EQ(warn_for(perms::owner_read), "");
+    EXPECT_EQ(private_key_mode_warning(root_ / "missing.key"), std::nullopt);
+    EXPECT_EQ(private_key_mode_warning({}), std::nullopt);
+}
+
+TEST_F(TlsTest, GeneratedKeyIsPrivateWhateverTheUmask) {
+    const mode_t old = ::umask(0);
+    const tls_material m = ensure_tls_material({}, state_, {});
+    ::umask(old);
+    EXPECT_EQ(fs::status(m.private_key).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+    EXPECT_EQ(private_key_mode_warning(m.private_key), std::nullopt);
+}
+
+TEST_F(TlsTest, KeyInUseIsTheConfiguredOneElseTheGeneratedOne) {
+    EXPECT_EQ(private_key_in_use({}, state_), fs::path()); // nothing generated yet
+    const tls_material gen = ensure_tls_material({}, state_, {});
+    EXPECT_EQ(private_key_in_use({}, state_), gen.private_key);
+    const tls_material other = ensure_tls_material({}, root_ / "other", {});
+    EXPECT_EQ(private_key_in_use({other.certificate, other.private_key}, state_),
+              other.private_key);
+    EXPECT_EQ(private_key_in_use({}, {}), fs::path());
 }
 
 } // namespace

@@ -1,5 +1,5 @@
 // Tests for join token verification: tokens minted with libjwt (HS256 and others), hand-made
-// "alg":"none" tokens, expiry, missing or wrong-typed claims, and garbage.
+// "alg":"none" tokens, `crit` headers, expiry, missing or wrong-typed claims, and garbage.
 #include "icegate/signal/join_token.hpp"
 
 #include <gtest/gtest.h>
@@ -59,6 +59,49 @@ std::string b64url(const std::string& s) {
                       s.size(), variant);
     out.resize(out.find('\0'));
     return out;
+}
+
+// Mints an HS256 token whose header also holds the members of `header` (a JSON object).
+std::string mint_with_header(const std::string& header, const std::string& claims) {
+    jwt_t* jwt = nullptr;
+    EXPECT_EQ(jwt_new(&jwt), 0);
+    EXPECT_EQ(jwt_add_grants_json(jwt, claims.c_str()), 0) << claims;
+    EXPECT_EQ(jwt_add_headers_json(jwt, header.c_str()), 0) << header;
+    EXPECT_EQ(jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                          static_cast<int>(secret.size())),
+              0);
+    char* out = jwt_encode_str(jwt);
+    EXPECT_NE(out, nullptr);
+    std::string token = out != nullptr ? out : "";
+    std::free(out);
+    jwt_free(jwt);
+    return token;
+}
+
+// The decoded JOSE header of `token`.
+std::string header_of(const std::string& token) {
+    const std::string part = token.substr(0, token.find('.'));
+    std::string out(part.size(), '\0');
+    std::size_t len = 0;
+    EXPECT_EQ(sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                                part.data(), part.size(), nullptr, &len, nullptr,
+                                sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+              0);
+    out.resize(len);
+    return out;
+}
+
+// A token signed by hand (HMAC-SHA256 with `secret`): any header text, byte for byte.
+std::string sign_by_hand(const std::string& header, const std::string& claims) {
+    const std::string input = b64url(header) + "." + b64url(claims);
+    std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret.data()),
+                                secret.size());
+    crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
+                                  input.size());
+    crypto_auth_hmacsha256_final(&st, reinterpret_cast<unsigned char*>(mac.data()));
+    return input + "." + b64url(mac);
 }
 
 // Expects refusal with `reason`.
@@ -148,6 +191,34 @@ TEST(JoinToken, MissingOrWrongTypedClaims) {
     expect_refused(mint(R"({"room":"r","name":"A\u0001","exp":1700000060})"), lacks);
     expect_refused(
         mint(R"({"room":"r","name":")" + std::string(65, 'n') + R"(","exp":1700000060})"), lacks);
+}
+
+// RFC 7515 section 4.1.11: a `crit` naming an extension we do not understand (we understand
+// none) must be refused, and an empty or malformed `crit` is invalid anyway.
+TEST(JoinToken, CritHeaderIsRefused) {
+    const std::string crit = "unsupported crit header";
+    // The same token without crit is fine: only the header member makes the difference.
+    ASSERT_TRUE(verify_join_token(mint_with_header(R"({"kid":"k1"})", good_claims), secret, now));
+    for (const std::string& header :
+         {std::string(R"({"crit":["exp"],"exp":1700000060})"),
+          std::string(R"({"crit":["b64"],"b64":false})"), std::string(R"({"crit":[]})"),
+          std::string(R"({"crit":"b64"})"), std::string(R"({"crit":null})"),
+          std::string(R"({"crit":[1]})"), std::string(R"({"crit":{"b64":true}})")}) {
+        const std::string token = mint_with_header(header, good_claims);
+        ASSERT_NE(header_of(token).find(R"("crit")"), std::string::npos)
+            << "libjwt dropped the member: " << header;
+        expect_refused(token, crit);
+    }
+}
+
+TEST(JoinToken, CritHeaderIsRefusedWhateverItsSpelling) {
+    const std::string crit = "unsupported crit header";
+    ASSERT_TRUE(verify_join_token(sign_by_hand(R"({"alg":"HS256","typ":"JWT"})", good_claims),
+                                  secret, now));
+    expect_refused(sign_by_hand(R"({"alg":"HS256","crit":["x-ours"],"x-ours":1})", good_claims),
+                   crit);
+    expect_refused(sign_by_hand(R"({"alg":"HS256","cr\u0069t":["x"]})", good_claims), crit);
+    expect_refused(sign_by_hand(R"({"crit":["x"],"alg":"HS256"})", good_claims), crit);
 }
 
 TEST(JoinToken, Garbage) {

@@ -1,5 +1,6 @@
 // TURN engine: one info line when an allocation starts and one when it ends, on the "turn"
-// logger, with user, addresses and counters but never a password, key or nonce.
+// logger, with user, addresses and counters but never a password, key or nonce; under churn a
+// per-second cap and a summary line.
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -83,6 +84,64 @@ TEST_F(EngineLogging, DataPathLogsNothing) {
         eng->on_peer_datagram(relay, peer_b, bytes{1}, now()); // dropped: no permission
     }
     EXPECT_EQ(lines().size(), before);
+}
+
+// Allocation churn (6,800 a second in the security review) wrote 112 MB of log in 55 s: each
+// kind of lifecycle line is capped per second, and what was left out is counted in one
+// summary line 10 s after the first line suppressed.
+TEST_F(EngineLogging, ChurnIsCappedPerSecondAndSummarized) {
+    settings.user_quota = 0;
+    make_engine();
+    for (std::uint8_t n = 1; n <= 100; ++n) {
+        ASSERT_TRUE(allocate(client(n)).success());
+        ASSERT_TRUE(refresh(client(n), 0).success());
+    }
+    auto count = [this](std::string_view prefix) {
+        std::size_t n = 0;
+        for (const auto& l : lines()) {
+            n += l.starts_with(prefix) ? 1 : 0;
+        }
+        return n;
+    };
+    EXPECT_EQ(count("allocation created:"), 20u);
+    EXPECT_EQ(count("allocation ended:"), 20u);
+    EXPECT_EQ(count("allocation lines suppressed"), 0u);
+    tick_through(seconds(9));
+    EXPECT_EQ(count("allocation lines suppressed"), 0u); // not before the 10 s are up
+    advance(seconds(1));
+    ASSERT_EQ(count("allocation lines suppressed"), 1u) << out.str();
+    EXPECT_EQ(lines().back(), "allocation lines suppressed in the last 10s: 80 created, 80 ended "
+                              "(over 20 per second each); 0 allocations live");
+    // A new second has its own budget, and the summary is not repeated without news.
+    ASSERT_TRUE(allocate(client(101)).success());
+    tick_through(seconds(30));
+    EXPECT_EQ(count("allocation created:"), 21u);
+    EXPECT_EQ(count("allocation lines suppressed"), 1u);
+}
+
+TEST_F(EngineLogging, ShutdownSummarizesAtOnce) {
+    settings.user_quota = 0;
+    settings.lifecycle_log_rate = 2;
+    make_engine();
+    for (std::uint8_t n = 1; n <= 5; ++n) {
+        ASSERT_TRUE(allocate(client(n)).success());
+    }
+    eng->close_all();
+    const auto l = lines();
+    ASSERT_EQ(l.size(), 5u) << out.str(); // 2 created, 2 ended, the summary
+    EXPECT_EQ(l.back(), "allocation lines suppressed in the last 1s: 3 created, 3 ended "
+                        "(over 2 per second each); 0 allocations live");
+}
+
+TEST_F(EngineLogging, ZeroRateLogsEveryLine) {
+    settings.user_quota = 0;
+    settings.lifecycle_log_rate = 0;
+    make_engine();
+    for (std::uint8_t n = 1; n <= 30; ++n) {
+        ASSERT_TRUE(allocate(client(n)).success());
+    }
+    tick_through(seconds(11));
+    EXPECT_EQ(lines().size(), 30u);
 }
 
 } // namespace

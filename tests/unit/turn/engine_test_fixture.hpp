@@ -21,6 +21,7 @@
 #include "icegate/stun/credentials.hpp"
 #include "icegate/turn/auth.hpp"
 #include "icegate/turn/engine.hpp"
+#include "icegate/turn/live_relays.hpp"
 #include "icegate/turn/peer_policy.hpp"
 #include "icegate/turn/quota_table.hpp"
 #include "icegate/turn/reservation_table.hpp"
@@ -185,12 +186,14 @@ protected:
 
     // An engine on another worker: its own io, the same auth, quotas and reservations.
     std::unique_ptr<engine> make_worker_engine(fake_io& worker_io) {
-        return std::make_unique<engine>(settings, auth, policy, quotas, reservations, worker_io,
-                                        [this](std::span<std::uint8_t> out) {
-                                            for (auto& b : out) {
-                                                b = static_cast<std::uint8_t>(++random_state);
-                                            }
-                                        });
+        return std::make_unique<engine>(
+            settings, auth, policy, quotas, reservations, worker_io,
+            [this](std::span<std::uint8_t> out) {
+                for (auto& b : out) {
+                    b = static_cast<std::uint8_t>(++random_state);
+                }
+            },
+            live);
     }
 
     clock_reading now() const {
@@ -374,6 +377,7 @@ protected:
     std::shared_ptr<const peer_policy> policy;
     std::shared_ptr<quota_table> quotas;
     std::shared_ptr<reservation_table> reservations;
+    std::shared_ptr<live_relays> live = std::make_shared<live_relays>(); // shared by workers
     std::unique_ptr<engine> eng;
     std::chrono::seconds elapsed{1000};
     std::string nonce;

@@ -5,9 +5,12 @@
 #include <arpa/inet.h>
 
 #include <cstdio>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "icegate/turn/live_relays.hpp"
 #include "icegate/turn/peer_policy.hpp"
 
 namespace icegate::turn {
@@ -226,35 +229,106 @@ TEST(PeerPolicy, OwnAddressesAreRefusedOnEveryPort) {
     EXPECT_TRUE(p.permits(ip("2001:db8::11")));
 }
 
-TEST(PeerPolicy, OwnRelayPortsAreOtherAllocations) {
+// Relay ports that are live allocations of this server right now, as the engines mark them.
+std::shared_ptr<live_relays> live_ports(std::initializer_list<std::uint16_t> v4,
+                                        std::initializer_list<std::uint16_t> v6 = {}) {
+    auto live = std::make_shared<live_relays>();
+    for (const auto port : v4) {
+        live->add(stun::address_family::ipv4, port);
+    }
+    for (const auto port : v6) {
+        live->add(stun::address_family::ipv6, port);
+    }
+    return live;
+}
+
+TEST(PeerPolicy, LiveRelayPortsAreOtherAllocations) {
     // Two clients relayed by this server reach each other through their relay addresses: a
-    // peer on our own address is refused, except a relay address on a relay-range port.
-    const std::vector<transport_address> own = {ip("198.51.100.10", 3478), ip("198.51.100.20")};
-    const std::vector<transport_address> relays = {ip("198.51.100.10")};
-    const peer_policy p({}, {}, own, relays, 49152, 65535);
-    EXPECT_TRUE(p.permits(ip("198.51.100.10", 49152)));
+    // peer on our own address is refused, except a relay address on a port that a live
+    // allocation holds right now.
+    const std::vector<transport_address> own = {ip("198.51.100.10", 3478), ip("198.51.100.20"),
+                                                ip("2001:db8::10")};
+    const std::vector<transport_address> relays = {ip("198.51.100.10"), ip("2001:db8::10")};
+    const auto live = live_ports({50000, 65535}, {50002});
+    const peer_policy p({}, {}, own, relays, live);
+    EXPECT_TRUE(p.permits(ip("198.51.100.10", 50000)));
     EXPECT_TRUE(p.permits(ip("198.51.100.10", 65535)));
-    EXPECT_TRUE(p.permits(ip("::ffff:198.51.100.10", 50000)));
-    EXPECT_FALSE(p.permits(ip("198.51.100.10", 3478))); // our STUN/TURN listener
-    EXPECT_FALSE(p.permits(ip("198.51.100.10", 8443))); // our HTTPS
-    EXPECT_FALSE(p.permits(ip("198.51.100.10", 49151)));
+    EXPECT_TRUE(p.permits(ip("::ffff:198.51.100.10", 50000))); // the same address, mapped
+    EXPECT_TRUE(p.permits(ip("2001:db8::10", 50002)));
+    EXPECT_FALSE(p.permits(ip("2001:db8::10", 50000)));  // live for IPv4 only
+    EXPECT_FALSE(p.permits(ip("198.51.100.10", 50002))); // live for IPv6 only
+    EXPECT_FALSE(p.permits(ip("198.51.100.10", 50001))); // in the range, but nobody's relay
+    EXPECT_FALSE(p.permits(ip("198.51.100.10", 3478)));  // our STUN/TURN listener
+    EXPECT_FALSE(p.permits(ip("198.51.100.10", 8443)));  // our HTTPS
     EXPECT_FALSE(p.permits(ip("198.51.100.20", 50000))); // own, but not a relay address
+    EXPECT_TRUE(p.permits(ip("198.51.100.30", 50001)));  // not ours at all: the defaults apply
+}
+
+TEST(PeerPolicy, RelayPortsFollowTheRegistry) {
+    // The policy reads the shared registry on every check: no rebuild when allocations come
+    // and go.
+    auto live = std::make_shared<live_relays>();
+    const peer_policy p({}, {}, {ip("198.51.100.10")}, {ip("198.51.100.10")}, live);
+    EXPECT_FALSE(p.permits(ip("198.51.100.10", 50000)));
+    live->add(stun::address_family::ipv4, 50000);
+    EXPECT_TRUE(p.permits(ip("198.51.100.10", 50000)));
+    live->remove(stun::address_family::ipv4, 50000);
+    EXPECT_FALSE(p.permits(ip("198.51.100.10", 50000)));
+    // No registry: no exception at all.
+    const peer_policy none({}, {}, {ip("198.51.100.10")}, {ip("198.51.100.10")});
+    EXPECT_FALSE(none.permits(ip("198.51.100.10", 50000)));
 }
 
 TEST(PeerPolicy, RelayToRelayWorksOnPrivateAndLoopbackRelays) {
     // A LAN or loopback deployment: the relay address sits in a default-denied range, yet its
-    // relay ports are other allocations; the rest of the range stays refused.
-    const peer_policy lan({}, {}, {ip("192.168.1.5", 3478)}, {ip("192.168.1.5")}, 50000, 50999);
+    // live relay ports are other allocations; every other port stays refused.
+    const auto live = live_ports({50500, 50000});
+    const peer_policy lan({}, {}, {ip("192.168.1.5", 3478)}, {ip("192.168.1.5")}, live);
     EXPECT_TRUE(lan.permits(ip("192.168.1.5", 50500)));
+    EXPECT_FALSE(lan.permits(ip("192.168.1.5", 50501)));
     EXPECT_FALSE(lan.permits(ip("192.168.1.5", 22)));
     EXPECT_FALSE(lan.permits(ip("192.168.1.6", 50500)));
-    const peer_policy loop({}, {}, {}, {ip("127.0.0.1")}, 50000, 50999);
+    const peer_policy loop({}, {}, {}, {ip("127.0.0.1")}, live);
     EXPECT_TRUE(loop.permits(ip("127.0.0.1", 50000)));
-    EXPECT_FALSE(loop.permits(ip("127.0.0.1", 6379))); // a local service
+    EXPECT_FALSE(loop.permits(ip("127.0.0.1", 50001))); // a local service inside relay.ports
+    EXPECT_FALSE(loop.permits(ip("127.0.0.1", 6379)));  // a local service
     EXPECT_FALSE(loop.permits(ip("127.0.0.2", 50000)));
     // An explicit deny still wins.
-    const peer_policy denied({}, {cidr("192.168.1.5", 32)}, {}, {ip("192.168.1.5")}, 50000, 50999);
+    const peer_policy denied({}, {cidr("192.168.1.5", 32)}, {}, {ip("192.168.1.5")}, live);
     EXPECT_FALSE(denied.permits(ip("192.168.1.5", 50500)));
+    EXPECT_FALSE(denied.permits(ip("::ffff:192.168.1.5", 50500)));
+}
+
+TEST(PeerPolicy, EmbeddedFormsOfARelayAddressAreNotRelays) {
+    // Only the address and its IPv4-mapped form are our relay: NAT64, 6to4, IPv4-compatible
+    // and Teredo forms lead elsewhere and stay refused as our own address, live port or not.
+    const auto live = live_ports({50000});
+    const std::vector<transport_address> mine = {ip("198.51.100.10")};
+    const peer_policy p({}, {}, mine, mine, live);
+    EXPECT_FALSE(p.permits(ip("::ffff:198.51.100.10", 50001))); // mapped, not live
+    for (const char* a : {"64:ff9b::c633:640a", "2002:c633:640a::1", "::198.51.100.10",
+                          "::ffff:0:198.51.100.10", "2001:0:c633:640a::39cc:9bf5"}) {
+        EXPECT_FALSE(p.permits(ip(a, 50000))) << a;
+        EXPECT_FALSE(p.permits(ip(a, 50001))) << a;
+    }
+}
+
+TEST(PeerPolicy, EveryInterfaceAddressIsOwn) {
+    // The server app adds every address of every local interface to `own`; each is refused on
+    // every port, in every form that embeds it, unless peers.allow names it.
+    const std::vector<transport_address> own = {ip("203.0.113.7"), ip("198.51.100.99"),
+                                                ip("2001:db8:5::1"), ip("203.0.113.7")};
+    const peer_policy p({}, {}, own, {}, live_ports({50000}));
+    for (const char* a : {"203.0.113.7", "198.51.100.99", "2001:db8:5::1", "::ffff:203.0.113.7",
+                          "64:ff9b::cb00:7107"}) {
+        EXPECT_FALSE(p.permits(ip(a, 50000))) << a;
+        EXPECT_FALSE(p.permits(ip(a, 9))) << a;
+    }
+    EXPECT_TRUE(p.permits(ip("203.0.113.8")));
+    EXPECT_TRUE(p.permits(ip("2001:db8:5::2")));
+    const peer_policy allowed({cidr("203.0.113.7", 32)}, {}, own);
+    EXPECT_TRUE(allowed.permits(ip("203.0.113.7")));
+    EXPECT_FALSE(allowed.permits(ip("198.51.100.99")));
 }
 
 TEST(PeerPolicy, PrefixMasksAndMatchesByFamily) {

@@ -1,0 +1,133 @@
+// turn_setup and interface_watcher: listeners inside relay.ports refused, the ephemeral-range
+// warning, the peer policy built from the config, the interface list and the live relays.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "icegate/app/config.hpp"
+#include "icegate/net/endpoint.hpp"
+#include "interface_watcher.hpp"
+#include "test_util.hpp"
+#include "turn_setup.hpp"
+
+namespace icegate::app {
+namespace {
+
+using stun::transport_address;
+
+std::shared_ptr<const config> cfg(const std::string& yaml) {
+    return parse_config(yaml, "/tmp/icegate.yaml");
+}
+
+std::string refusal(const std::string& yaml) {
+    try {
+        check_listeners_outside_relay_ports(*cfg(yaml));
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+transport_address v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
+                     std::uint16_t port = 0) {
+    return transport_address::v4({a, b, c, d}, port);
+}
+
+TEST(TurnSetup, ListenerInsideRelayPortsIsRefused) {
+    EXPECT_EQ(refusal("listen: [udp://127.0.0.1:3478, tls://127.0.0.1:20005]\n"
+                      "relay: {ports: 20000-20010}\n"),
+              "listen tls://127.0.0.1:20005 lies inside relay.ports 20000-20010: that range is "
+              "for relay sockets only; move the listener or the range");
+    EXPECT_EQ(
+        refusal("listen: [udp://127.0.0.1:20000]\nrelay: {ports: 20000-20010}\n").substr(0, 58),
+        "listen udp://127.0.0.1:20000 lies inside relay.ports 20000");
+    EXPECT_EQ(
+        refusal("http: {listen: \"[::1]:20010\"}\nrelay: {ports: 20000-20010}\n").substr(0, 47),
+        "http.listen [::1]:20010 lies inside relay.ports");
+    // Either edge just outside, port 0 (drawn outside later) and the default range are fine.
+    EXPECT_EQ(refusal("listen: [udp://127.0.0.1:19999, tcp://127.0.0.1:20011, \"udp://[::1]:0\"]\n"
+                      "http: {listen: 127.0.0.1:8443}\nrelay: {ports: 20000-20010}\n"),
+              "");
+    EXPECT_EQ(refusal("listen: [udp://0.0.0.0:3478, tls://0.0.0.0:5349]\n"), "");
+}
+
+TEST(TurnSetup, DefaultRelayPortsStayBelowLinuxEphemeralRange) {
+    const auto c = cfg("");
+    EXPECT_EQ(c->relay.ports.first, 16384);
+    EXPECT_EQ(c->relay.ports.last, 32767);
+    EXPECT_EQ(ephemeral_overlap_warning(*c, {32768, 60999}), "");
+}
+
+TEST(TurnSetup, EphemeralOverlapIsNamed) {
+    const auto c = cfg("relay: {ports: 49152-65535}\n");
+    const std::string w = ephemeral_overlap_warning(*c, {32768, 60999});
+    EXPECT_NE(w.find("relay.ports 49152-65535 overlaps the kernel's ephemeral port range "
+                     "32768-60999 (net.ipv4.ip_local_port_range)"),
+              std::string::npos)
+        << w;
+    EXPECT_NE(w.find("net.ipv4.ip_local_reserved_ports=49152-65535"), std::string::npos) << w;
+    EXPECT_NE(ephemeral_overlap_warning(*c, {65535, 65535}), "");
+    EXPECT_EQ(ephemeral_overlap_warning(*c, {1024, 49151}), "");
+}
+
+TEST(TurnSetup, EphemeralRangeIsReadFromProc) {
+    test::temp_dir dir;
+    const auto ok = dir.write("range", "32768\t60999\n");
+    const auto range = ephemeral_port_range(ok.c_str());
+    ASSERT_TRUE(range);
+    EXPECT_EQ(range->first, 32768);
+    EXPECT_EQ(range->second, 60999);
+    EXPECT_FALSE(ephemeral_port_range(dir.write("bad", "60999 32768\n").c_str()));
+    EXPECT_FALSE(ephemeral_port_range(dir.write("junk", "x\n").c_str()));
+    EXPECT_FALSE(ephemeral_port_range((dir.path() / "missing").c_str()));
+}
+
+TEST(TurnSetup, PeerPolicyRefusesInterfacesAndAdmitsOnlyLiveRelays) {
+    const auto c = cfg("listen: [udp://198.51.100.1:3478]\nrelay: {address: 198.51.100.2}\n");
+    const auto relays = resolve_relay_addresses(*c);
+    auto live = std::make_shared<turn::live_relays>();
+    const auto p = make_peer_policy(*c, relays, live, {v4(203, 0, 113, 9), v4(198, 51, 100, 3)});
+    EXPECT_FALSE(p->permits(v4(203, 0, 113, 9, 5000)));   // an interface address
+    EXPECT_FALSE(p->permits(v4(198, 51, 100, 3, 5000)));  // another one
+    EXPECT_FALSE(p->permits(v4(198, 51, 100, 1, 20000))); // a listen address
+    EXPECT_FALSE(p->permits(v4(198, 51, 100, 2, 20000))); // the relay address, nothing live
+    live->add(stun::address_family::ipv4, 20000);
+    EXPECT_TRUE(p->permits(v4(198, 51, 100, 2, 20000)));
+    EXPECT_FALSE(p->permits(v4(198, 51, 100, 2, 20001)));
+    EXPECT_FALSE(p->permits(v4(203, 0, 113, 9, 20000))); // live port, but not a relay address
+    EXPECT_TRUE(p->permits(v4(203, 0, 113, 10, 5000)));
+}
+
+TEST(InterfaceWatcher, ListsTheHostAddressesSortedOnce) {
+    const auto list = interface_addresses();
+    ASSERT_TRUE(list);
+    EXPECT_TRUE(std::is_sorted(list->begin(), list->end()));
+    EXPECT_EQ(std::adjacent_find(list->begin(), list->end()), list->end());
+    for (const auto& a : *list) {
+        EXPECT_EQ(a.port, 0);
+    }
+}
+
+TEST(InterfaceWatcher, DescribesWhatChanged) {
+    const std::vector<transport_address> before = {v4(127, 0, 0, 1), v4(198, 51, 100, 10)};
+    const std::vector<transport_address> after = {v4(127, 0, 0, 1), v4(198, 51, 100, 11),
+                                                  v4(198, 51, 100, 12)};
+    EXPECT_EQ(describe_change(before, after),
+              "added 198.51.100.11, 198.51.100.12; removed 198.51.100.10");
+    EXPECT_EQ(describe_change(after, before),
+              "added 198.51.100.10; removed 198.51.100.11, 198.51.100.12");
+    std::array<std::uint8_t, 16> b{0x20, 0x01, 0x0d, 0xb8};
+    b[15] = 1;
+    EXPECT_EQ(describe_change({}, {transport_address::v6(b, 0)}), "added 2001:db8::1");
+    std::vector<transport_address> many;
+    for (std::uint8_t i = 1; i <= 10; ++i) {
+        many.push_back(v4(203, 0, 113, i));
+    }
+    EXPECT_EQ(describe_change({}, many),
+              "added 203.0.113.1, 203.0.113.2, 203.0.113.3, 203.0.113.4, 203.0.113.5, "
+              "203.0.113.6, 203.0.113.7, 203.0.113.8 and 2 more");
+}
+
+} // namespace
+} // namespace icegate::app
