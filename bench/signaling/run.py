@@ -159,6 +159,8 @@ def start_icegate(d, cert, key, workers):
         signal:
           join_rate: 100000
           message_rate: 100000
+        limits:
+          connections_per_address: 0
         log:
           level: info
         """))

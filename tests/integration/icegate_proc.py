@@ -1,9 +1,11 @@
 """Starts the real icegate binary on free ports and tells the tests where it listens."""
 import os
 import pathlib
+import random
 import re
 import select
 import signal
+import socket
 import subprocess
 import tempfile
 import textwrap
@@ -27,7 +29,7 @@ DEFAULT_LISTEN = [
 class Icegate:
     """One running icegate process with a config written into a temporary folder."""
 
-    def __init__(self, extra_yaml="", listen=None, workers=2):
+    def __init__(self, extra_yaml="", listen=None, workers=2, preexec=None):
         self.dir = tempfile.TemporaryDirectory(prefix="icegate-it-")
         self.path = pathlib.Path(self.dir.name)
         listen = listen or DEFAULT_LISTEN
@@ -39,6 +41,7 @@ class Icegate:
             state_dir: ./state
             listen:
             """) + listen_yaml + "\n" + textwrap.dedent(extra_yaml))
+        self.preexec = preexec  # run in the child before exec (e.g. lower its rlimits)
         self.proc = None
         self.lines = []
         self.pending = b""
@@ -49,7 +52,7 @@ class Icegate:
     def start(self, timeout=15.0):
         self.proc = subprocess.Popen([BINARY, "serve", "-c", str(self.config)],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     cwd=self.path, bufsize=0)
+                                     cwd=self.path, bufsize=0, preexec_fn=self.preexec)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.readline(deadline - time.monotonic())
@@ -137,6 +140,15 @@ class Icegate:
         self.proc = None
         return code, took
 
+    def stop_cleanly(self):
+        """What every test asks at the end: still alive, stops with exit 0 on SIGTERM, and
+        printed no sanitizer report."""
+        assert self.alive(), "icegate died:\n" + self.output()
+        code, _ = self.stop()
+        assert code == 0, "".join(self.lines)
+        out = "".join(self.lines)
+        assert "Sanitizer" not in out and "runtime error:" not in out, out
+
     def close(self):
         self.stop()
         self.dir.cleanup()
@@ -146,3 +158,25 @@ class Icegate:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def free_port_range(count, lo=20000, hi=30000, even=False):
+    """`count` consecutive ports free for UDP on 127.0.0.1 and ::1 (below the ephemeral range,
+    so listeners on port 0 and peer sockets never take them)."""
+    rng = random.Random()
+    for _ in range(200):
+        first = rng.randrange(lo, hi - count) & ~(1 if even else 0)
+        socks = []
+        try:
+            for port in range(first, first + count):
+                for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                    s = socket.socket(fam, socket.SOCK_DGRAM)
+                    socks.append(s)
+                    s.bind((host, port))
+            return first, first + count - 1
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port range")

@@ -196,7 +196,8 @@ def test_user_remove_and_list(tmp_path):
     assert 'no user "bob"' in out.stderr
     out = run("user", "list", "--file", str(tmp_path / "missing.yaml"))
     assert out.returncode == 1 and "does not exist" in out.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["users.yaml"]  # no temp files
+    # No temporary file left; the lock file of `user add|remove` stays (removing it would race).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".users.yaml.lock", "users.yaml"]
 
 
 def test_user_add_refuses_a_broken_file(tmp_path):

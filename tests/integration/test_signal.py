@@ -33,7 +33,9 @@ def run(coro, timeout=40):
 
 
 def config(signal="", http="", auth=f"  secrets: [{SECRET}]\n  credential_ttl: 10m\n"):
+    # Every client here comes from 127.0.0.1: no per-address connection cap.
     return (f"http:\n  listen: 127.0.0.1:0\n  web_root: {WEB}\n{http}"
+            f"limits:\n  connections_per_address: 0\n"
             f"auth:\n{auth}"
             f"signal:\n  join_rate: 100000\n  message_rate: 1000\n{signal}")
 
