@@ -5,6 +5,7 @@ authenticate and cheap while they wait, connections per source address capped, a
 that pauses instead of spinning when the process is out of file descriptors. Memory is read
 from /proc/PID/status, CPU from /proc/PID/stat."""
 import os
+import pathlib
 import resource
 import socket
 import ssl
@@ -15,7 +16,7 @@ import time
 import pytest
 
 import stun_client as stun
-from icegate_proc import ROOT, Icegate
+from icegate_proc import BINARY, ROOT, Icegate
 from ws_client import insecure_tls
 
 WEB = ROOT / "web"
@@ -40,7 +41,17 @@ def raise_own_nofile(want=8192):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
 
 
+def sanitized(binary):
+    return b"libasan.so" in pathlib.Path(binary).read_bytes()
+
+
 def start(yaml, **kw):
+    if sanitized(BINARY):
+        # Memory bounds are about what the server keeps, not what ASan's quarantine holds back
+        # from reuse (OpenSSL frees and allocates a record buffer per TLS record, say).
+        opts = os.environ.get("ASAN_OPTIONS", "")
+        if "quarantine_size_mb" not in opts:
+            os.environ["ASAN_OPTIONS"] = (opts + ":" if opts else "") + "quarantine_size_mb=0"
     s = Icegate(extra_yaml=yaml, **kw)
     s.start()
     s.drain()
@@ -250,10 +261,10 @@ def ws_read(s, timeout=5.0):
 
 
 def test_partial_ws_frames_do_not_pile_up(web):
-    """100 sockets each announce a 1,000,000-byte frame and send 900 KB of it: the server keeps
-    at most the 64 KiB message limit of each (before the fix: all of it, 90+ MB)."""
+    """80 sockets each announce a 1,000,000-byte frame and send 900 KB of it: the server keeps
+    at most the 64 KiB message limit of each (before the fix: +39 MB)."""
     before = rss_kib(web.proc)
-    socks = [ws_upgrade(web.https) for _ in range(100)]
+    socks = [ws_upgrade(web.https) for _ in range(80)]
     payload = b"x" * (900 * 1000)
     for s in socks:
         s.sendall(ws_header(1000 * 1000) + payload)
@@ -262,15 +273,16 @@ def test_partial_ws_frames_do_not_pile_up(web):
     # One of them finishes its frame: too_large, and the session lives on.
     s = socks[0]
     s.sendall(b"x" * (100 * 1000))
-    op, body = ws_read(s)
+    # The server reads and drops the other sockets' 72 MB meanwhile: slow under sanitizers.
+    op, body = ws_read(s, timeout=60)
     assert op == 1 and b'"too_large"' in body, body
     s.sendall(ws_frame('{"type":"ping","id":7}'))
-    op, body = ws_read(s)
+    op, body = ws_read(s, timeout=60)
     assert op == 1 and b'"pong"' in body, body
     for x in socks:
         x.close()
-    print(f"\nRSS growth {grown} KiB for 100 partial 1 MB frames")
-    assert grown < 40 * 1024, f"RSS grew {grown} KiB for 100 partial frames"
+    print(f"\nRSS growth {grown} KiB for 80 partial 1 MB frames")
+    assert grown < 32 * 1024, f"RSS grew {grown} KiB for 80 partial frames"
 
 
 def test_frame_announcing_over_the_hard_limit_closes_at_once(web):
@@ -379,6 +391,9 @@ def test_connections_per_address_capped():
 
 # -- 4. out of file descriptors: pause, not spin ------------------------------------------
 
+@pytest.mark.skipif(sanitized(BINARY), reason="UBSan's vptr check probes memory through a "
+                    "pipe, which fails without free descriptors and reports a false error: "
+                    "descriptor exhaustion is tested on the plain build")
 def test_out_of_descriptors_does_not_spin():
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (96, 96))
