@@ -1,5 +1,5 @@
 // `icegate user key|add|remove|list`: long-term keys from a password read on stdin, and the
-// users file they are kept in. Also the admin dispatcher and config discovery.
+// users file they are kept in. Also the admin dispatcher.
 #include "admin_commands.hpp"
 
 #include <signal.h>
@@ -15,7 +15,9 @@
 
 #include "admin_args.hpp"
 #include "cli.hpp"
+#include "config_discovery.hpp"
 #include "icegate/stun/credentials.hpp"
+#include "user_name.hpp"
 #include "users_file.hpp"
 
 namespace icegate::app {
@@ -26,7 +28,6 @@ namespace fs = std::filesystem;
 using detail::admin_args;
 using detail::option_spec;
 
-constexpr std::size_t max_name_bytes = 513;  // RFC 5389: fewer than 513 bytes
 constexpr std::size_t max_realm_bytes = 763; // RFC 8489: fewer than 763 bytes
 constexpr std::size_t max_password_bytes = 4096;
 
@@ -57,35 +58,6 @@ struct wiped_string {
     wiped_string& operator=(const wiped_string&) = delete;
     ~wiped_string() { OPENSSL_cleanse(value.data(), value.size()); }
 };
-
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const std::size_t len = c < 0x80             ? 1
-                                : (c & 0xe0) == 0xc0 ? 2
-                                : (c & 0xf0) == 0xe0 ? 3
-                                : (c & 0xf8) == 0xf0 ? 4
-                                                     : 0;
-        if (len == 0 || i + len > s.size()) {
-            return false;
-        }
-        for (std::size_t k = 1; k < len; ++k) {
-            if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) {
-                return false;
-            }
-        }
-        i += len;
-    }
-    return true;
-}
-
-bool has_control(std::string_view s) {
-    return std::ranges::any_of(s, [](char ch) {
-        const auto c = static_cast<unsigned char>(ch);
-        return c < 0x20 || c == 0x7f;
-    });
-}
 
 template <std::size_t N>
 std::string to_hex(const std::array<std::uint8_t, N>& bytes) {
@@ -184,7 +156,7 @@ void require_name(const std::string& name) {
 }
 
 void require_realm(const std::string& realm) {
-    if (realm.empty() || realm.size() >= max_realm_bytes || has_control(realm)) {
+    if (realm.empty() || realm.size() >= max_realm_bytes || has_control_byte(realm)) {
         throw usage_error("a realm must be 1 to 762 bytes without control characters");
     }
 }
@@ -219,8 +191,12 @@ std::string realm_for(const admin_args& a, const std::string& name, const fs::pa
     const auto cfg =
         find_admin_config(config_path ? std::optional<fs::path>(*config_path) : std::nullopt);
     if (!cfg) {
+        std::string looked;
+        for (const auto& p : default_config_paths(config_search::of_this_binary())) {
+            looked += (looked.empty() ? "" : " or ") + p.string();
+        }
         throw usage_error("no realm: give --realm REALM or -c CONFIG (no config found at " +
-                          std::string(ICEGATE_SOURCE_CONFIG) + " or /etc/icegate/icegate.yaml)");
+                          looked + ")");
     }
     for (const auto& u : cfg->auth.users) {
         if (!u.from_users_file && u.name == name) {
@@ -380,22 +356,6 @@ int run_admin_command(std::span<char*> args) {
     return detail::run_credential_command(words);
 }
 
-std::string check_user_name(std::string_view name) {
-    if (name.empty()) {
-        return "a user name must not be empty";
-    }
-    if (name.size() >= max_name_bytes) {
-        return "a user name must be shorter than 513 bytes";
-    }
-    if (has_control(name)) {
-        return "a user name must not contain control characters";
-    }
-    if (!valid_utf8(name)) {
-        return "a user name must be UTF-8";
-    }
-    return {};
-}
-
 long_term_keys derive_keys(std::string_view name, std::string_view realm,
                            std::string_view password) {
     const auto md5 = stun::long_term_key_md5(name, realm, password);
@@ -411,15 +371,10 @@ std::shared_ptr<const config> find_admin_config(const std::optional<fs::path>& p
     if (path) {
         return load_config(*path);
     }
-    // The files cli.cpp's find_config tries, in its order; its built-in fallback is left out
-    // because a realm or URIs taken from it would silently be the wrong ones.
-    for (const fs::path p : {ICEGATE_SOURCE_CONFIG, "/etc/icegate/icegate.yaml"}) {
-        std::error_code ec;
-        if (fs::is_regular_file(p, ec)) {
-            return load_config(p);
-        }
-    }
-    return nullptr;
+    // The file `serve` would read; its built-in fallback is left out because a realm or URIs
+    // taken from it would silently be the wrong ones.
+    const auto found = find_default_config();
+    return found ? load_config(*found) : nullptr;
 }
 
 } // namespace icegate::app

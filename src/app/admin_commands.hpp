@@ -1,5 +1,7 @@
 // The admin subcommands `icegate user ...` and `icegate credential ...`, plus their pure parts
-// (key derivation, name checks, TURN REST credentials, TURN URIs) exposed for tests.
+// (hex keys, --ttl, TURN URIs) exposed for tests. The running server includes none of this:
+// what it shares with these commands lives in user_name.hpp, rest_credential.hpp and
+// config_discovery.hpp.
 #pragma once
 
 #include <chrono>
@@ -30,10 +32,6 @@ bool is_admin_command(std::string_view command);
 // code. Catches its own errors: usage errors exit 2, everything else exits 1.
 int run_admin_command(std::span<char*> args);
 
-// Why `name` cannot be a user name (empty, 513 bytes or more, control characters, not UTF-8);
-// empty when it can.
-std::string check_user_name(std::string_view name);
-
 // MD5 and SHA-256 of name:realm:password as lowercase hex (32 and 64 digits).
 struct long_term_keys {
     std::string md5_hex;
@@ -42,16 +40,6 @@ struct long_term_keys {
 long_term_keys derive_keys(std::string_view name, std::string_view realm,
                            std::string_view password);
 
-// base64(HMAC-SHA1(secret, username)): the TURN REST API password.
-std::string rest_password(std::string_view secret, std::string_view username);
-
-struct rest_credential {
-    std::string username; // "<expiry unix time>:<user>"
-    std::string password;
-};
-rest_credential make_rest_credential(std::string_view secret, std::string_view user,
-                                     std::int64_t expiry_unix);
-
 // "1h", "600s", "1h30m" -> seconds, with the config's duration rules; throws usage_error.
 std::chrono::seconds parse_ttl(std::string_view text);
 
@@ -59,7 +47,7 @@ std::chrono::seconds parse_ttl(std::string_view text);
 // http.public_host is set. Listeners on port 0 are left out; duplicates are dropped.
 std::vector<std::string> turn_uris(const config& cfg);
 
-// The config named by -c, else the first of the default locations that exists (the files
+// The config named by -c, else the first of default_config_paths() that exists (the file
 // `serve` would use, without the built-in fallback); nullptr when none. Throws config_error.
 std::shared_ptr<const config> find_admin_config(const std::optional<std::filesystem::path>& path);
 

@@ -14,7 +14,8 @@
 #include "config_auth.hpp"
 #include "config_values.hpp"
 #include "config_yaml.hpp"
-#include "icegate/turn/auth.hpp"
+#include "rest_credential.hpp"
+#include "user_name.hpp"
 
 namespace icegate::app {
 
@@ -139,18 +140,6 @@ int run_credential_command(std::span<char* const> words) {
 
 } // namespace detail
 
-std::string rest_password(std::string_view secret, std::string_view username) {
-    return turn::authenticator::rest_password(secret, username);
-}
-
-rest_credential make_rest_credential(std::string_view secret, std::string_view user,
-                                     std::int64_t expiry_unix) {
-    rest_credential c;
-    c.username = std::to_string(expiry_unix) + ":" + std::string(user);
-    c.password = rest_password(secret, c.username);
-    return c;
-}
-
 std::chrono::seconds parse_ttl(std::string_view text) {
     // The config's own duration reader, so --ttl and credential_ttl accept the same text.
     std::vector<std::string> warnings;
@@ -170,9 +159,10 @@ std::vector<std::string> turn_uris(const config& cfg) {
             continue; // a free port picked at start: nothing to advertise yet
         }
         const std::string hostport = uri_host(cfg, la.address) + ":" + std::to_string(la.port);
-        std::string uri = la.proto == transport::tls   ? "turns:" + hostport + "?transport=tcp"
-                          : la.proto == transport::tcp ? "turn:" + hostport + "?transport=tcp"
-                                                       : "turn:" + hostport + "?transport=udp";
+        std::string uri =
+            la.proto == turn::client_transport::tls   ? "turns:" + hostport + "?transport=tcp"
+            : la.proto == turn::client_transport::tcp ? "turn:" + hostport + "?transport=tcp"
+                                                      : "turn:" + hostport + "?transport=udp";
         if (std::ranges::find(out, uri) == out.end()) {
             out.push_back(std::move(uri));
         }

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admin_commands.hpp"
+#include "config_discovery.hpp"
 #include "icegate/app/config.hpp"
 #include "logging.hpp"
 #include "server.hpp"
@@ -40,9 +41,10 @@ Commands:
   help                     print this text
 
 Options:
-  -c, --config FILE        the YAML config; without it icegate uses the source tree's
-                           conf/icegate.yaml, then /etc/icegate/icegate.yaml, then the
-                           default config built into the binary
+  -c, --config FILE        the YAML config; without it icegate uses
+                           /etc/icegate/icegate.yaml (run from its build tree: the source
+                           tree's conf/icegate.yaml first), then the default config built
+                           into the binary
 
 Exit codes: 0 success, 1 bad config or runtime failure, 2 usage error.
 )";
@@ -78,11 +80,8 @@ std::shared_ptr<const config> find_config(const std::optional<std::filesystem::p
     if (path) {
         return load_config(*path);
     }
-    for (const std::filesystem::path p : {ICEGATE_SOURCE_CONFIG, "/etc/icegate/icegate.yaml"}) {
-        std::error_code ec;
-        if (std::filesystem::is_regular_file(p, ec)) {
-            return load_config(p);
-        }
+    if (const auto found = find_default_config()) {
+        return load_config(*found);
     }
     // Relative paths of the built-in config resolve against the working directory.
     return parse_config(std::string(embedded_config),

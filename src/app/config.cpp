@@ -198,7 +198,7 @@ void read_public_host(const yaml_value& v, std::string& out) {
 void read_http(const yaml_value& v, http_config& http) {
     yaml_map m(v, {"listen", "web_root", "allowed_origins", "public_host"});
     if (auto x = m.get("listen")) {
-        http.listen = read_host_port(*x, transport::tls);
+        http.listen = read_host_port(*x, turn::client_transport::tls);
     }
     if (auto x = m.get("web_root")) {
         http.web_root = read_path(*x);

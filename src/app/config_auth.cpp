@@ -1,14 +1,13 @@
-// Users, users_file and shared secrets: validation, placeholder keys, and key derivation from
-// plaintext passwords (MD5 and SHA-256 of name:realm:password, RFC 8489 section 9.2.2).
+// Users, users_file and shared secrets: validation, placeholder keys, and keys for plaintext
+// passwords (MD5 and SHA-256 of name:realm:password, RFC 8489 section 9.2.2, derived by stun).
 #include "config_auth.hpp"
 
 #include <fstream>
 #include <system_error>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "config_values.hpp"
+#include "icegate/stun/credentials.hpp"
+#include "user_name.hpp"
 
 namespace icegate::app::detail {
 
@@ -16,18 +15,7 @@ namespace {
 
 constexpr std::size_t max_users_file_bytes = 16UL * 1024 * 1024;
 constexpr std::size_t max_secret_file_bytes = 64UL * 1024;
-constexpr std::size_t max_username_bytes = 512; // RFC 8489 section 14.3: fewer than 513
 constexpr std::string_view masked_value = "***";
-
-template <std::size_t N>
-std::array<std::uint8_t, N> digest(const EVP_MD* md, const std::string& data) {
-    std::array<std::uint8_t, N> out{};
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != N) {
-        throw config_error("OpenSSL digest failed while deriving a user key");
-    }
-    return out;
-}
 
 std::string location(const yaml_value& v) {
     return v.source().name + ":" + std::to_string(v.line());
@@ -74,11 +62,14 @@ void derive_keys(const yaml_value& v, const std::string& realm, user_entry& u) {
     if (password.empty()) {
         v.fail("expected a non-empty password");
     }
-    std::string material = u.name + ":" + realm + ":" + password;
-    u.key_md5 = digest<16>(EVP_md5(), material);
-    u.key_sha256 = digest<32>(EVP_sha256(), material);
+    const auto md5 = stun::long_term_key_md5(u.name, realm, password);
+    const auto sha256 = stun::long_term_key_sha256(u.name, realm, password);
+    if (!md5 || !sha256) {
+        throw config_error("OpenSSL digest failed while deriving a user key");
+    }
+    u.key_md5 = *md5;
+    u.key_sha256 = *sha256;
     u.from_plaintext = true;
-    OPENSSL_cleanse(material.data(), material.size());
     v.warn("plaintext password for user \"" + u.name +
            "\"; store its key instead (icegate user "
            "key NAME REALM)");
@@ -114,8 +105,8 @@ void user_reader::read_one(const yaml_value& item, bool from_file) {
     }
     user_entry u;
     u.name = read_nonempty_string(*name_value);
-    if (u.name.size() > max_username_bytes) {
-        name_value->fail("user name longer than 512 bytes");
+    if (auto why = check_user_name(u.name); !why.empty()) {
+        name_value->fail(why);
     }
     check_unique(*name_value, u.name);
     auto key = m.get("key");

@@ -289,11 +289,11 @@ listen_address read_listen_url(const yaml_value& v) {
     listen_address la;
     std::string_view scheme = text.substr(0, sep);
     if (scheme == "udp") {
-        la.proto = transport::udp;
+        la.proto = turn::client_transport::udp;
     } else if (scheme == "tcp") {
-        la.proto = transport::tcp;
+        la.proto = turn::client_transport::tcp;
     } else if (scheme == "tls") {
-        la.proto = transport::tls;
+        la.proto = turn::client_transport::tls;
     } else {
         v.fail("bad listen address " + quote_text(s) + ": scheme must be udp, tcp or tls");
     }
@@ -304,7 +304,7 @@ listen_address read_listen_url(const yaml_value& v) {
     return la;
 }
 
-listen_address read_host_port(const yaml_value& v, transport proto) {
+listen_address read_host_port(const yaml_value& v, turn::client_transport proto) {
     const std::string& s = v.scalar("HOST:PORT such as 0.0.0.0:8443");
     if (s.find("://") != std::string::npos) {
         v.fail("bad address " + quote_text(s) + ": expected HOST:PORT without a scheme");

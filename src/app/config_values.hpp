@@ -34,7 +34,7 @@ std::vector<cidr> read_cidr_list(const yaml_value& v);
 // "udp://127.0.0.1:3478", "tls://[::1]:5349"; port 0 picks a free port.
 listen_address read_listen_url(const yaml_value& v);
 // "127.0.0.1:8443", "[::1]:8443" (no scheme); port 0 picks a free port.
-listen_address read_host_port(const yaml_value& v, transport proto);
+listen_address read_host_port(const yaml_value& v, turn::client_transport proto);
 // "49152-65535" or a single port.
 port_range read_port_range(const yaml_value& v);
 // A path, made absolute against the file's folder; empty string: unset (empty path).

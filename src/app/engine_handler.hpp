@@ -15,10 +15,7 @@ inline turn::clock_reading read_clock() noexcept {
 }
 
 inline turn::client_ref client_of(const net::packet_context& ctx) noexcept {
-    const auto t = ctx.transport == net::transport_kind::udp   ? turn::client_transport::udp
-                   : ctx.transport == net::transport_kind::tcp ? turn::client_transport::tcp
-                                                               : turn::client_transport::tls;
-    return {ctx.source, ctx.local, t, ctx.conn};
+    return {ctx.source, ctx.local, ctx.transport, ctx.conn};
 }
 
 class engine_handler final : public net::packet_handler {

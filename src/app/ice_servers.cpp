@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "admin_commands.hpp"
+#include "rest_credential.hpp"
 
 namespace icegate::app {
 
@@ -83,14 +83,14 @@ std::vector<std::string> ice_minter::uris(std::string_view request_host) const {
         }
         const std::string hp = host + ":" + std::to_string(la.port);
         switch (la.proto) {
-        case transport::udp:
+        case turn::client_transport::udp:
             add(stun, "stun:" + hp);
             add(turn, "turn:" + hp + "?transport=udp");
             break;
-        case transport::tcp:
+        case turn::client_transport::tcp:
             add(turn, "turn:" + hp + "?transport=tcp");
             break;
-        case transport::tls:
+        case turn::client_transport::tls:
             add(turn, "turns:" + hp + "?transport=tcp");
             break;
         }

@@ -16,6 +16,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "icegate/util/utf8.hpp"
+
 namespace icegate::app {
 namespace {
 
@@ -64,51 +66,18 @@ void append_hex_escape(memory_buf_t& out, std::string_view prefix, unsigned char
     }
 }
 
-// Length of the well-formed UTF-8 sequence starting at s[i], 0 when it is not one (RFC 3629:
-// no overlongs, no surrogates, nothing past U+10FFFF).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xbf;
-    if (c < 0x80) {
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size()) {
-        return 0;
-    }
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) {
-        return 0;
-    }
-    for (std::size_t k = 2; k < n; ++k) {
-        if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) {
-            return 0;
-        }
-    }
-    return n;
-}
-
 // A JSON string body (RFC 8259); ill-formed UTF-8 becomes U+FFFD so every line parses.
 void append_json_escaped(memory_buf_t& out, std::string_view s) {
     for (std::size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x80) {
-            const std::size_t n = utf8_length(s, i);
-            append(out, n == 0 ? std::string_view("\\ufffd") : s.substr(i, n));
-            i += n == 0 ? 1 : n;
+            const std::size_t start = i;
+            if (utf8::next_code_point(s, i)) {
+                append(out, s.substr(start, i - start));
+            } else {
+                append(out, "\\ufffd");
+                ++i;
+            }
             continue;
         }
         switch (c) {

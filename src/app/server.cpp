@@ -177,7 +177,8 @@ std::vector<std::string> server::open() {
     std::vector<std::string> bound;
     for (const auto& la : cfg_->listen) {
         try {
-            bound.push_back(la.proto == transport::udp ? open_udp(la) : open_stream(la));
+            bound.push_back(la.proto == turn::client_transport::udp ? open_udp(la)
+                                                                    : open_stream(la));
         } catch (const boost::system::system_error& e) {
             throw std::runtime_error("cannot listen on " + la.to_string() + ": " +
                                      e.code().message());
@@ -213,7 +214,7 @@ std::string server::open_udp(const listen_address& la) {
 }
 
 std::string server::open_stream(const listen_address& la) {
-    auto tls = la.proto == transport::tls ? tls_context() : nullptr;
+    auto tls = la.proto == turn::client_transport::tls ? tls_context() : nullptr;
     boost::asio::ip::tcp::endpoint ep(la.address, la.port);
     if (ep.port() == 0) {
         ep.port(unused_port_outside_relay_ports(*cfg_, ep.address(), SOCK_STREAM));

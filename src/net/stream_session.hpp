@@ -55,7 +55,7 @@ public:
           rbuf_(std::min(state_->limits.initial_buffer, state_->limits.read_buffer)) {
         ctx_.source = peer;
         ctx_.local = state_->local;
-        ctx_.transport = is_tls ? transport_kind::tls : transport_kind::tcp;
+        ctx_.transport = is_tls ? turn::client_transport::tls : turn::client_transport::tcp;
         ctx_.conn = state_->io.add_session(this);
         state_->sessions.insert(this);
     }

@@ -88,7 +88,7 @@ int udp_listener::drain_once() {
     if (n <= 0) {
         return 0;
     }
-    packet_context ctx{{}, local_, transport_kind::udp, index_};
+    packet_context ctx{{}, local_, turn::client_transport::udp, index_};
     for (int i = 0; i < n; ++i) {
         if ((rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
             continue;

@@ -300,7 +300,9 @@ engine::engine(engine_settings settings, std::shared_ptr<const authenticator> au
                                    std::move(quotas), std::move(reservations), io,
                                    std::move(random), std::move(live))) {}
 
-engine::~engine() = default;
+engine::~engine() {
+    close_all();
+}
 
 void engine::on_client_message(std::span<const std::uint8_t> bytes, const client_ref& from,
                                const clock_reading& now) noexcept {

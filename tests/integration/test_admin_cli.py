@@ -173,6 +173,14 @@ def test_user_add_without_realm_uses_the_default_config(tmp_path):
                       re.M).group(1)
     users = tmp_path / "users.yaml"
     out = run("user", "add", "dave", "--file", str(users), stdin="pw\n")
+    # Only a binary in its build tree reads conf/icegate.yaml; a copy elsewhere (installed)
+    # reads /etc/icegate/icegate.yaml alone, never the source tree's development config.
+    if not os.path.realpath(BINARY).startswith(os.path.realpath(ROOT) + os.sep):
+        if os.path.exists("/etc/icegate/icegate.yaml"):
+            pytest.skip("an installed binary reads this machine's /etc/icegate/icegate.yaml")
+        assert out.returncode == 2, out.stderr
+        assert "/etc/icegate/icegate.yaml" in out.stderr and "conf/" not in out.stderr
+        return
     assert out.returncode == 0, out.stderr
     assert f'realm "{realm}"' in out.stderr
     assert yaml.safe_load(users.read_text())["users"][0]["key"] == md5_key("dave", realm, "pw")

@@ -14,6 +14,9 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "icegate/turn/client_transport.hpp"
+#include "icegate/turn/quota_table.hpp"
+
 namespace icegate::app {
 
 // Thrown by load_config(); what() is "icegate.yaml:14: limits.user_quota: expected ...".
@@ -22,10 +25,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-enum class transport { udp, tcp, tls };
-
 struct listen_address {
-    transport proto = transport::udp;
+    turn::client_transport proto = turn::client_transport::udp;
     boost::asio::ip::address address;
     std::uint16_t port = 0;        // 0: pick a free port at start (tests)
     std::string to_string() const; // "udp://127.0.0.1:3478", "udp://[::1]:3478"
@@ -74,7 +75,7 @@ struct auth_config {
 
 struct limits_config {
     std::chrono::seconds max_lifetime{3600};
-    std::uint32_t user_quota = 10;
+    std::uint32_t user_quota = turn::default_user_quota;
     std::uint32_t total_quota = 10000;
     std::uint32_t max_permissions = 64;         // per allocation
     std::uint32_t max_channels = 64;            // per allocation

@@ -8,15 +8,14 @@
 #include <span>
 
 #include "icegate/stun/transport_address.hpp"
+#include "icegate/turn/client_transport.hpp"
 
 namespace icegate::net {
-
-enum class transport_kind : std::uint8_t { udp, tcp, tls };
 
 struct packet_context {
     stun::transport_address source; // the client
     stun::transport_address local;  // the listener's address it arrived on
-    transport_kind transport = transport_kind::udp;
+    turn::client_transport transport = turn::client_transport::udp;
     // UDP: the index of the worker's listener socket; TCP/TLS: the session's id.
     std::uint64_t conn = 0;
 };

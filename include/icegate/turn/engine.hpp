@@ -15,6 +15,7 @@
 #include "icegate/turn/io_port.hpp"
 #include "icegate/turn/live_relays.hpp"
 #include "icegate/turn/peer_policy.hpp"
+#include "icegate/turn/quota_table.hpp"
 
 namespace icegate::turn {
 
@@ -33,7 +34,7 @@ struct engine_settings {
     std::chrono::seconds reservation_lifetime{30}; // EVEN-PORT R bit reservations
     std::uint32_t max_permissions = 64;            // per allocation
     std::uint32_t max_channels = 64;               // per allocation
-    std::uint32_t user_quota = 10;                 // per username (REST: the user part); 0: no cap
+    std::uint32_t user_quota = default_user_quota; // per username (REST: the user part); 0: no cap
     std::uint32_t total_quota = 10000;             // all workers together; 0: no cap
     bool relay_v4 = true;                          // a relay address exists for the family
     bool relay_v6 = false;
@@ -45,8 +46,6 @@ struct engine_settings {
     std::uint32_t lifecycle_log_rate = 20;
 };
 
-// Allocation counts shared by all workers' engines: per username and in total.
-class quota_table;
 // EVEN-PORT reservations shared by all workers' engines (and their port allocators).
 class reservation_table;
 
@@ -68,6 +67,8 @@ public:
            std::shared_ptr<reservation_table> reservations, io_port& io,
            std::function<void(std::span<std::uint8_t>)> random,
            std::shared_ptr<live_relays> live = nullptr);
+    // Ends what is still allocated as close_all() does, so the shared quota_table, live_relays
+    // and the io_port (which must outlive the engine) hold nothing of it afterwards.
     ~engine();
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;

@@ -6,11 +6,10 @@
 #include <span>
 
 #include "icegate/stun/transport_address.hpp"
+#include "icegate/turn/client_transport.hpp"
 #include "icegate/util/result.hpp"
 
 namespace icegate::turn {
-
-enum class client_transport : std::uint8_t { udp, tcp, tls };
 
 // Where a client message came from, and the handle to answer it through.
 struct client_ref {

@@ -13,6 +13,10 @@
 
 namespace icegate::turn {
 
+// Allocations one username may hold at once unless configured otherwise: the default of both
+// engine_settings::user_quota and the config's limits.user_quota.
+inline constexpr std::uint32_t default_user_quota = 10;
+
 class quota_table {
 public:
     quota_table() = default;

@@ -228,6 +228,20 @@ TEST(ConfigErrors, Users) {
     });
 }
 
+// The same rule as `icegate user add` (user_name.hpp): a name it refuses never loads.
+TEST(ConfigErrors, UserNames) {
+    const std::string key = "\n      key: 598667fe3d6c8de496a51c683b75a316\n";
+    expect_errors({
+        {"auth:\n  users:\n    - name: \"a\\tb\"\n      key: 598667fe3d6c8de496a51c683b75a316\n",
+         "icegate.yaml:3: auth.users[0].name: a user name must not contain control characters"},
+        {"auth:\n  users:\n    - name: \"a\xc3(\"\n      key: 598667fe3d6c8de496a51c683b75a316\n",
+         "icegate.yaml:3: auth.users[0].name: a user name must be UTF-8"},
+    });
+    EXPECT_EQ(error_of("auth:\n  users:\n    - name: " + std::string(513, 'x') + key),
+              "icegate.yaml:3: auth.users[0].name: a user name must be shorter than 513 bytes");
+    EXPECT_EQ(error_of("auth:\n  users:\n    - name: " + std::string(512, 'x') + key), "no error");
+}
+
 TEST(ConfigErrors, Secrets) {
     expect_errors({
         {"auth:\n  secrets: [ok, \"\"]\n", "icegate.yaml:2: auth.secrets[1]: expected a non-empty "

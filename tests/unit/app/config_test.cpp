@@ -93,7 +93,7 @@ TEST(Config, ContractExampleLoadsAsWritten) {
     ASSERT_EQ(c->listen.size(), 4u);
     EXPECT_EQ(c->listen[0].to_string(), "udp://127.0.0.1:3478");
     EXPECT_EQ(c->listen[1].to_string(), "tcp://127.0.0.1:3478");
-    EXPECT_EQ(c->listen[2].proto, transport::tls);
+    EXPECT_EQ(c->listen[2].proto, turn::client_transport::tls);
     EXPECT_EQ(c->listen[2].port, 5349);
     EXPECT_EQ(c->listen[3].to_string(), "udp://[::1]:3478");
     EXPECT_EQ(c->tls.certificate, dir.path() / "cert.pem");

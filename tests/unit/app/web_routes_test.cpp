@@ -25,6 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace http = boost::beast::http;
 using boost::asio::ip::make_address;
+using turn::client_transport;
 
 constexpr std::int64_t now_unix = 1700000000;
 
@@ -84,7 +85,7 @@ void expect_security_headers(const net::http_response& res) {
     EXPECT_EQ(header(res, "Referrer-Policy"), "no-referrer");
 }
 
-listen_address la(transport proto, const char* ip, std::uint16_t port) {
+listen_address la(client_transport proto, const char* ip, std::uint16_t port) {
     return listen_address{proto, make_address(ip), port};
 }
 
@@ -96,15 +97,16 @@ config base_config(std::chrono::seconds ttl = std::chrono::seconds(600)) {
 
 // Listeners on 127.0.0.1 and ::1, UDP/TCP 3478 and TLS 5349.
 std::vector<listen_address> loopback_listeners() {
-    return {la(transport::udp, "127.0.0.1", 3478), la(transport::tcp, "127.0.0.1", 3478),
-            la(transport::tls, "127.0.0.1", 5349), la(transport::udp, "::1", 3478),
-            la(transport::tcp, "::1", 3478),       la(transport::tls, "::1", 5349)};
+    return {
+        la(client_transport::udp, "127.0.0.1", 3478), la(client_transport::tcp, "127.0.0.1", 3478),
+        la(client_transport::tls, "127.0.0.1", 5349), la(client_transport::udp, "::1", 3478),
+        la(client_transport::tcp, "::1", 3478),       la(client_transport::tls, "::1", 5349)};
 }
 
 std::vector<listen_address> wildcard_listeners() {
-    return {la(transport::udp, "0.0.0.0", 3478), la(transport::tcp, "0.0.0.0", 3478),
-            la(transport::tls, "0.0.0.0", 5349), la(transport::udp, "::", 3478),
-            la(transport::tcp, "::", 3478),      la(transport::tls, "::", 5349)};
+    return {la(client_transport::udp, "0.0.0.0", 3478), la(client_transport::tcp, "0.0.0.0", 3478),
+            la(client_transport::tls, "0.0.0.0", 5349), la(client_transport::udp, "::", 3478),
+            la(client_transport::tcp, "::", 3478),      la(client_transport::tls, "::", 5349)};
 }
 
 using uris_t = std::vector<std::string>;
@@ -424,8 +426,9 @@ TEST(IceMinter, WildcardNameUsedForBothFamiliesDeduplicated) {
 
 TEST(IceMinter, MixedWildcardAndSpecific) {
     const ice_minter m(base_config(),
-                       {la(transport::udp, "0.0.0.0", 3478), la(transport::udp, "::1", 3479),
-                        la(transport::tls, "::", 443)},
+                       {la(client_transport::udp, "0.0.0.0", 3478),
+                        la(client_transport::udp, "::1", 3479),
+                        la(client_transport::tls, "::", 443)},
                        "s");
     EXPECT_EQ(m.uris("192.0.2.1"),
               (uris_t{"stun:192.0.2.1:3478", "stun:[::1]:3479", "turn:192.0.2.1:3478?transport=udp",

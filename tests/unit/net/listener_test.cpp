@@ -26,10 +26,7 @@ public:
         ++calls;
         last = ctx;
         std::vector<std::uint8_t> out(in.rbegin(), in.rend());
-        const auto t = ctx.transport == icegate::net::transport_kind::udp
-                           ? icegate::turn::client_transport::udp
-                           : icegate::turn::client_transport::tcp;
-        io->send_to_client({ctx.source, ctx.local, t, ctx.conn}, out);
+        io->send_to_client({ctx.source, ctx.local, ctx.transport, ctx.conn}, out);
     }
     void on_closed(const icegate::net::packet_context&) noexcept override { ++closed; }
     icegate::net::worker_io* io = nullptr;
@@ -83,7 +80,7 @@ TEST(UdpListener, AnswersEveryDatagramOfABurst) {
     io.stop();
     t.join();
     EXPECT_EQ(h.calls, n);
-    EXPECT_EQ(h.last.transport, icegate::net::transport_kind::udp);
+    EXPECT_EQ(h.last.transport, icegate::turn::client_transport::udp);
     EXPECT_EQ(h.last.source.port, client.local_endpoint().port());
 }
 

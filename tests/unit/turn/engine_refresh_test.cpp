@@ -148,10 +148,16 @@ TEST_F(EngineRefresh, MassDeleteKeepsTheSurvivorsTimers) {
     EXPECT_EQ(quotas->total(), 0u);
 }
 
-TEST_F(EngineRefresh, EngineDestructionWithAllocationsIsClean) {
-    ASSERT_TRUE(allocate(client(1)).success());
+TEST_F(EngineRefresh, EngineDestructionClosesRelaysAndGivesQuotaBack) {
+    const auto a = allocate(client(1));
+    ASSERT_TRUE(a.success());
+    const relay_id relay = relay_of(a);
+    ASSERT_EQ(quotas->count("alice"), 1u);
     eng.reset();
-    SUCCEED();
+    EXPECT_EQ(io.closed, std::vector<relay_id>{relay});
+    EXPECT_TRUE(io.open_relays.empty());
+    EXPECT_EQ(quotas->count("alice"), 0u);
+    EXPECT_EQ(quotas->total(), 0u);
 }
 
 } // namespace
