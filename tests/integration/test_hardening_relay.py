@@ -252,3 +252,51 @@ def test_interface_addresses_are_refused_also_when_added_later(monkeypatch):
             got = probe(ns, port, "198.51.100.11")
             assert got == {"198.51.100.11": 0}, got
             assert s.alive(), s.output()
+
+
+def test_allocation_churn_log_is_bounded():
+    """Allocation churn (allocate, then delete) of one client: the lifecycle lines stop at the
+    per-second cap and one summary counts the rest (before: two lines per allocation)."""
+    first, last = free_port_range(64)
+    yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {first}-{last}}}\n"
+    with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=1) as s:
+        s.drain()
+        c = tc.TurnClient(s.listening["udp4"], user=USER, password=PASSWORD)
+        churned = 0
+        t0 = time.monotonic()
+        while churned < 600 and time.monotonic() - t0 < 20:
+            msg = c.allocate()
+            assert tc.is_success(msg, tc.ALLOCATE), tc.error_code(msg)
+            assert tc.is_success(c.refresh(0), tc.REFRESH)
+            churned += 1
+        took = time.monotonic() - t0
+        time.sleep(11.5)  # the summary comes about 10 s after the first line left out
+        out = s.output()
+        created = out.count("allocation created")
+        ended = out.count("allocation ended")
+        seconds = int(took) + 2
+        print(f"\n{churned} allocations in {took:.1f} s: {created} created lines, "
+              f"{ended} ended lines")
+        assert created <= 20 * seconds and ended <= 20 * seconds, (created, ended, seconds)
+        assert created < churned, "nothing was left out"
+        summaries = re.findall(r"allocation lines suppressed in the last \d+s: (\d+) created, "
+                               r"(\d+) ended", out)
+        assert summaries, out[-2000:]
+        assert created + sum(int(a) for a, _ in summaries) == churned, (created, summaries)
+        s.stop_cleanly()
+
+
+def test_relay_ports_overlapping_the_ephemeral_range_warn_at_start():
+    low, high = (int(x) for x in pathlib.Path(
+        "/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    inside = f"{low + 100}-{low + 200}"
+    yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {inside}}}\n"
+    with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=1) as s:
+        out = s.output()
+        assert "overlaps the kernel's ephemeral port range" in out, out
+        s.stop_cleanly()
+    first, last = free_port_range(8)  # below the ephemeral range: no warning
+    yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {first}-{last}}}\n"
+    with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=1) as s:
+        assert "ephemeral port range" not in s.output()
+        s.stop_cleanly()
