@@ -22,7 +22,10 @@ protected:
         spdlog::register_logger(logger);
         engine_test::SetUp(); // the engine picks the logger up when constructed
     }
-    void TearDown() override { spdlog::drop("turn"); }
+    void TearDown() override {
+        eng.reset(); // its destructor ends what is left and logs it: while `out` still exists
+        spdlog::drop("turn");
+    }
 
     std::vector<std::string> lines() const {
         std::vector<std::string> v;
