@@ -162,6 +162,7 @@ private:
             close();
             return;
         }
+        shrink_buffer();
         auto next = idle - quiet;
         if (!stun_seen_) {
             next = std::min<clock::duration>(next, preauth_deadline_ - now);
@@ -181,8 +182,9 @@ private:
             return;
         }
         last_activity_ = clock::now();
+        const bool filled = used_ + n == rbuf_.size();
         used_ += n;
-        if (!consume_frames()) {
+        if (!consume_frames(filled)) {
             close();
             return;
         }
@@ -190,7 +192,7 @@ private:
     }
 
     // Handles every complete frame in the buffer; false when the stream must be closed.
-    bool consume_frames() {
+    bool consume_frames(bool filled) {
         std::size_t off = 0;
         std::size_t need = 0; // bytes the incomplete frame at the end will occupy
         while (off < used_) {
@@ -221,21 +223,26 @@ private:
             std::memmove(rbuf_.data(), rbuf_.data() + off, used_ - off);
             used_ -= off;
         }
-        fit_buffer(need);
+        grow_buffer(need, filled);
         return true;
     }
 
-    // The buffer holds what the next frame needs, grown from limits.initial_buffer as frames
-    // arrive (silent connections cost little) and given back once a large frame is through.
-    void fit_buffer(std::size_t need) {
-        const std::size_t initial =
-            std::min(state_->limits.initial_buffer, state_->limits.read_buffer);
-        const std::size_t want = std::max({initial, need, used_});
+    // The buffer starts at limits.initial_buffer (silent connections cost little) and grows,
+    // up to limits.read_buffer, to hold the next frame, or doubles when a read filled it (a
+    // busy stream reads many frames per syscall again). It shrinks only on the idle timer, so
+    // a stream of large frames never reallocates per frame.
+    void grow_buffer(std::size_t need, bool filled) {
+        const std::size_t want = std::max(need, filled ? rbuf_.size() * 2 : 0);
         if (rbuf_.size() < want) {
             rbuf_.resize(std::min(std::max(want, rbuf_.size() * 2), state_->limits.read_buffer));
-        } else if (rbuf_.size() > initial && want == initial && used_ <= initial) {
-            rbuf_.resize(initial);
-            rbuf_.shrink_to_fit();
+        }
+    }
+
+    void shrink_buffer() {
+        const std::size_t initial =
+            std::min(state_->limits.initial_buffer, state_->limits.read_buffer);
+        if (used_ == 0 && rbuf_.size() > initial) {
+            std::vector<std::uint8_t>(initial).swap(rbuf_);
         }
     }
 
