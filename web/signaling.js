@@ -1,4 +1,4 @@
-// The WebSocket signaling client (design.md section 3): join, keepalive, resume with backoff.
+// The WebSocket signaling client (docs/signaling.md): join, keepalive, resume with backoff.
 // Emits events: 'joined' (frame, {resumed, fresh}), 'frame' (every other server frame),
 // 'status' (detail: 'connecting' | 'open' | 'reconnecting' | 'closed'), 'fatal' (error frame
 // that ends the session), 'log' ({dir, frame}).
