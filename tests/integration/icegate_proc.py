@@ -1,4 +1,6 @@
-"""Starts the real icegate binary on free ports and tells the tests where it listens."""
+"""Starts the real icegate binary on free ports and tells the tests where it listens; runs its
+command line (`run_cli`)."""
+import contextlib
 import os
 import pathlib
 import random
@@ -55,6 +57,7 @@ class Icegate:
         self.lock = threading.Lock()  # readline from a drain() thread and from the test
         self.drainer = None
         self.listening = {}  # "udp4" -> ("127.0.0.1", port), "udp6" -> ("::1", port), ...
+        self.https = None    # the HTTPS port on 127.0.0.1, when http.listen is set
 
     def start(self, timeout=15.0):
         self.proc = subprocess.Popen([BINARY, "serve", "-c", str(self.config)],
@@ -71,6 +74,7 @@ class Icegate:
                 fam = "6" if ":" in host else "4"
                 self.listening[m.group(1) + fam] = (host, int(m.group(3)))
             if re.search(r"\bready\b", line):
+                self.https = self.listening.get("https4", (None, None))[1]
                 return self
         self.stop()
         raise RuntimeError("icegate did not start:\n" + "".join(self.lines))
@@ -121,6 +125,25 @@ class Icegate:
             pass
         return "".join(self.lines)
 
+    def log_lines(self, *needles, timeout=2.0):
+        """The output lines holding all `needles`, waiting up to `timeout` for the first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [ln for ln in self.output().splitlines() if all(n in ln for n in needles)]
+            if found or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.05)
+
+    def wait_for_log(self, pattern, timeout=3.0):
+        """The first match of the regex `pattern` in the output, waiting up to `timeout`
+        for it; None if it did not come."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = re.search(pattern, self.output())
+            if m or time.monotonic() >= deadline:
+                return m
+            time.sleep(0.05)
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -153,6 +176,9 @@ class Icegate:
         assert self.alive(), "icegate died:\n" + self.output()
         code, _ = self.stop()
         assert code == 0, "".join(self.lines)
+        self.assert_no_sanitizer_report()
+
+    def assert_no_sanitizer_report(self):
         out = "".join(self.lines)
         assert "Sanitizer" not in out and "runtime error:" not in out, out
 
@@ -165,6 +191,33 @@ class Icegate:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextlib.contextmanager
+def running(extra_yaml="", listen=None, workers=2, drain=False, preexec=None):
+    """An icegate for the length of a `with` block (conftest's `start_icegate`). `drain` keeps
+    reading its output in a thread, for servers that log a line per join or allocation. When
+    the block ends it must still be alive, stop with exit 0 on SIGTERM and have printed no
+    sanitizer report; a block that stopped the server itself is held to the last only."""
+    s = Icegate(extra_yaml=extra_yaml, listen=listen, workers=workers, preexec=preexec)
+    try:
+        s.start()
+        if drain:
+            s.drain()
+        yield s
+        if s.proc is not None:
+            s.stop_cleanly()
+        else:
+            s.assert_no_sanitizer_report()
+    finally:
+        s.close()
+
+
+def run_cli(*args, stdin="", timeout=30, **kw):
+    """One `icegate ARGS...` command (not serve) to its end: a CompletedProcess with text
+    stdout and stderr."""
+    return subprocess.run([BINARY, *args], input=stdin, capture_output=True, text=True,
+                          timeout=timeout, **kw)
 
 
 def free_port_range(count, lo=20000, hi=30000, even=False):

@@ -11,18 +11,12 @@ import signal
 import stat
 import termios
 import subprocess
-import textwrap
 import time
 
 import pytest
 import yaml
 
-from icegate_proc import BINARY, ROOT
-
-
-def run(*args, stdin="", **kw):
-    return subprocess.run([BINARY, *args], input=stdin, capture_output=True, text=True,
-                          timeout=30, **kw)
+from icegate_proc import BINARY, ROOT, run_cli as run
 
 
 def md5_key(name, realm, password):
@@ -36,12 +30,6 @@ def sha256_key(name, realm, password):
 def rest_password(secret, username):
     mac = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
     return base64.b64encode(mac).decode()
-
-
-def write_config(tmp_path, body):
-    cfg = tmp_path / "icegate.yaml"
-    cfg.write_text(textwrap.dedent(body))
-    return cfg
 
 
 @pytest.mark.parametrize("name,realm,password", [
@@ -118,7 +106,7 @@ def test_ctrl_c_at_the_prompt_restores_echo():
         os.close(slave)
 
 
-def test_user_add_then_check_config(tmp_path):
+def test_user_add_then_check_config(tmp_path, config_file):
     users = tmp_path / "users.yaml"
     for name, password in [("alice", "pw-alice"), ("bob", "pw-bob")]:
         out = run("user", "add", name, "--file", str(users), "--realm", "icegate.test",
@@ -132,7 +120,7 @@ def test_user_add_then_check_config(tmp_path):
         {"name": n, "key": md5_key(n, "icegate.test", p), "key_sha256": sha256_key(
             n, "icegate.test", p)} for n, p in [("alice", "pw-alice"), ("bob", "pw-bob")]]
 
-    cfg = write_config(tmp_path, """\
+    cfg = config_file("""\
         realm: icegate.test
         listen: [udp://127.0.0.1:0]
         auth:
@@ -157,8 +145,8 @@ def test_user_add_replaces_an_existing_name(tmp_path):
     assert entries[0]["key"] == md5_key("alice", "r", "new")
 
 
-def test_user_add_takes_the_realm_from_the_config(tmp_path):
-    cfg = write_config(tmp_path, "realm: from-config.test\n")
+def test_user_add_takes_the_realm_from_the_config(tmp_path, config_file):
+    cfg = config_file("realm: from-config.test\n")
     users = tmp_path / "users.yaml"
     out = run("user", "add", "carol", "--file", str(users), "-c", str(cfg), stdin="pw\n")
     assert out.returncode == 0, out.stderr
@@ -259,10 +247,10 @@ def test_help_lists_the_admin_commands():
         assert out.returncode == 0 and out.stdout.startswith("usage: icegate")
 
 
-def test_credential_json(tmp_path):
+def test_credential_json(tmp_path, config_file):
     secret = tmp_path / "secret"
     secret.write_text("  s3cret-value \nsecond line is ignored\n")
-    cfg = write_config(tmp_path, """\
+    cfg = config_file("""\
         listen:
           - udp://127.0.0.1:3478
           - tcp://0.0.0.0:3478
@@ -290,8 +278,8 @@ def test_credential_json(tmp_path):
     assert "s3cret-value" not in out.stderr
 
 
-def test_credential_public_host_and_config_ttl(tmp_path):
-    cfg = write_config(tmp_path, """\
+def test_credential_public_host_and_config_ttl(config_file):
+    cfg = config_file("""\
         listen: [udp://0.0.0.0:3478, tls://0.0.0.0:5349]
         auth: {credential_ttl: 5m}
         http: {public_host: turn.example.org}

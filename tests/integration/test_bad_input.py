@@ -8,7 +8,6 @@ import time
 import pytest
 
 import stun_client as sc
-from icegate_proc import Icegate
 
 
 def still_answers(server, fam="4"):
@@ -109,9 +108,9 @@ def test_stream_garbage_closes_only_that_connection(server, proto):
     still_answers(server)
 
 
-def test_stream_oversized_frame_is_refused():
+def test_stream_oversized_frame_is_refused(start_icegate):
     yaml = "limits:\n  tcp_buffer: 2048\n"
-    with Icegate(extra_yaml=yaml, listen=["tcp://127.0.0.1:0", "udp://127.0.0.1:0"]) as srv:
+    with start_icegate(yaml, listen=["tcp://127.0.0.1:0", "udp://127.0.0.1:0"]) as srv:
         host, port = srv.listening["tcp4"]
         with sc.connect(host, port) as s:
             # A STUN header announcing 4000 bytes: more than a connection may buffer.
@@ -128,9 +127,9 @@ def test_stream_oversized_frame_is_refused():
         still_answers(srv)
 
 
-def test_idle_stream_connections_are_closed():
+def test_idle_stream_connections_are_closed(start_icegate):
     yaml = "limits:\n  tcp_idle_timeout: 1s\n"
-    with Icegate(extra_yaml=yaml, listen=["tcp://127.0.0.1:0", "udp://127.0.0.1:0"]) as srv:
+    with start_icegate(yaml, listen=["tcp://127.0.0.1:0", "udp://127.0.0.1:0"]) as srv:
         host, port = srv.listening["tcp4"]
         with sc.connect(host, port, timeout=6) as s:
             t0 = time.monotonic()

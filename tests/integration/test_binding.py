@@ -7,7 +7,6 @@ import subprocess
 import pytest
 
 import stun_client as sc
-from icegate_proc import Icegate
 
 
 def check_mapped(reply, sock_addr, tid):
@@ -105,8 +104,8 @@ def test_malformed_attribute_gets_400(server):
     assert sc.error_code(msg)[0] == 400
 
 
-def test_software_sent_when_configured():
-    with Icegate(extra_yaml="software: icegate-it\n", listen=["udp://127.0.0.1:0"]) as s:
+def test_software_sent_when_configured(start_icegate):
+    with start_icegate("software: icegate-it\n", listen=["udp://127.0.0.1:0"]) as s:
         host, port = s.listening["udp4"]
         msg = sc.parse(sc.udp_exchange(host, port, sc.request()))
         assert sc.get(msg, sc.SOFTWARE) == b"icegate-it"

@@ -1,16 +1,10 @@
 """The command line: exit codes, check-config output, config errors, clean shutdown."""
 import signal
-import subprocess
-import textwrap
 
 import pytest
 
 import stun_client as sc
-from icegate_proc import BINARY, ROOT, Icegate
-
-
-def run(*args, **kw):
-    return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=30, **kw)
+from icegate_proc import Icegate, run_cli as run
 
 
 def test_version_and_help():
@@ -25,9 +19,8 @@ def test_unknown_command_and_option_exit_2():
     assert run("serve", "--bogus").returncode == 2
 
 
-def test_check_config_masks_secrets(tmp_path):
-    cfg = tmp_path / "icegate.yaml"
-    cfg.write_text(textwrap.dedent("""\
+def test_check_config_masks_secrets(config_file):
+    cfg = config_file("""\
         realm: example.org
         listen: [udp://127.0.0.1:3478]
         auth:
@@ -35,7 +28,7 @@ def test_check_config_masks_secrets(tmp_path):
             - name: bob
               password: hunter2-secret
           secrets: [very-secret-value]
-        """))
+        """)
     out = run("check-config", "-c", str(cfg))
     assert out.returncode == 0, out.stderr
     assert "example.org" in out.stdout
@@ -45,17 +38,15 @@ def test_check_config_masks_secrets(tmp_path):
     assert "plaintext" in out.stderr.lower() or "password" in out.stderr.lower()
 
 
-def test_check_config_names_key_and_line(tmp_path):
-    cfg = tmp_path / "bad.yaml"
-    cfg.write_text("realm: x\nlimits:\n  user_quota: ten\n")
+def test_check_config_names_key_and_line(config_file):
+    cfg = config_file("realm: x\nlimits:\n  user_quota: ten\n", name="bad.yaml")
     out = run("check-config", "-c", str(cfg))
     assert out.returncode == 1
     assert "bad.yaml:3" in out.stderr and "limits.user_quota" in out.stderr
 
 
-def test_check_config_unknown_key(tmp_path):
-    cfg = tmp_path / "bad.yaml"
-    cfg.write_text("realm: x\nrelay:\n  adress: 127.0.0.1\n")
+def test_check_config_unknown_key(config_file):
+    cfg = config_file("realm: x\nrelay:\n  adress: 127.0.0.1\n", name="bad.yaml")
     out = run("check-config", "-c", str(cfg))
     assert out.returncode == 1
     assert "bad.yaml:3" in out.stderr and "relay.adress" in out.stderr
@@ -100,10 +91,9 @@ def test_signal_stops_within_two_seconds(sig):
         srv.close()
 
 
-def test_serve_refuses_a_relay_address_the_host_lacks(tmp_path):
-    cfg = tmp_path / "icegate.yaml"
+def test_serve_refuses_a_relay_address_the_host_lacks(config_file):
     # TEST-NET-2 is on no interface here; nothing is sent, the bind simply fails.
-    cfg.write_text("realm: x\nlisten: [udp://127.0.0.1:0]\nrelay: {address: 198.51.100.77}\n")
+    cfg = config_file("realm: x\nlisten: [udp://127.0.0.1:0]\nrelay: {address: 198.51.100.77}\n")
     out = run("serve", "-c", str(cfg))
     assert out.returncode == 1
     assert "relay.address 198.51.100.77: cannot bind a relay socket there" in out.stderr

@@ -12,14 +12,13 @@ import re
 import socket
 import subprocess
 import tempfile
-import textwrap
 import time
 
 import pytest
 
 import icegate_proc
 import turn_client as tc
-from icegate_proc import Icegate, free_port_range
+from icegate_proc import Icegate, free_port_range, run_cli
 
 HERE = pathlib.Path(__file__).resolve().parent
 USER, PASSWORD = "alice", "alice-hardening-pw"
@@ -64,18 +63,17 @@ def data_from(c, peer, payload, timeout=2.0):
 
 
 @pytest.fixture(scope="module")
-def small_range():
+def small_range(start_icegate):
     """icegate on loopback with `peers.allow` empty, relaying from 8 ports of which the test
     holds the last one itself (a UDP service inside relay.ports)."""
     first, last = free_port_range(8)
     service = bound_udp(last)
     yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {first}-{last}}}\n"
     try:
-        with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=2) as s:
+        with start_icegate(yaml, listen=["udp://127.0.0.1:0"], workers=2) as s:
             s.ports = (first, last)
             s.service = service
             yield s
-            s.stop_cleanly()
     finally:
         service.close()
 
@@ -143,23 +141,21 @@ def test_relay_port_of_an_ended_allocation_is_refused(small_range):
 
 
 @pytest.mark.parametrize("where", ["udp", "tls", "http"])
-def test_listener_inside_relay_ports_is_refused_at_start(where):
+def test_listener_inside_relay_ports_is_refused_at_start(where, config_file):
     first, last = free_port_range(8)
     port = first + 3
     listen = f"udp://127.0.0.1:{port}" if where != "tls" else f"tls://127.0.0.1:{port}"
-    extra = f"http:\n  listen: 127.0.0.1:{port}\n" if where == "http" else ""
+    extra = f"http: {{listen: 127.0.0.1:{port}}}" if where == "http" else ""
     listen_yaml = "udp://127.0.0.1:0" if where == "http" else listen
-    with tempfile.TemporaryDirectory(prefix="icegate-it-") as d:
-        cfg = pathlib.Path(d) / "icegate.yaml"
-        cfg.write_text(textwrap.dedent(f"""\
-            realm: icegate.test
-            workers: 2
-            state_dir: ./state
-            listen: [{listen_yaml}]
-            relay: {{address: 127.0.0.1, ports: {first}-{last}}}
-            """) + extra)
-        run = subprocess.run([icegate_proc.BINARY, "serve", "-c", str(cfg)], cwd=d,
-                             capture_output=True, text=True, timeout=20)
+    cfg = config_file(f"""\
+        realm: icegate.test
+        workers: 2
+        state_dir: ./state
+        listen: [{listen_yaml}]
+        relay: {{address: 127.0.0.1, ports: {first}-{last}}}
+        {extra}
+        """)
+    run = run_cli("serve", "-c", str(cfg), cwd=cfg.parent, timeout=20)
     out = run.stdout + run.stderr
     assert run.returncode == 1, out
     named = f"http.listen 127.0.0.1:{port}" if where == "http" else f"listen {listen}"
@@ -217,15 +213,6 @@ def probe(ns, port, *peers):
     return json.loads(run.stdout)
 
 
-def wait_for(server, pattern, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if re.search(pattern, server.output()):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 def test_interface_addresses_are_refused_also_when_added_later(monkeypatch):
     first, last = free_port_range(8)
@@ -243,24 +230,26 @@ def test_interface_addresses_are_refused_also_when_added_later(monkeypatch):
             assert got == {"198.51.100.10": 403, "198.51.100.12": 0}, got
 
             ip("-n", ns, "addr", "add", "198.51.100.11/24", "dev", "hr0")
-            assert wait_for(s, r"local addresses changed \(added [^)]*198\.51\.100\.11\b"), s.output()
+            assert s.wait_for_log(r"local addresses changed \(added [^)]*198\.51\.100\.11\b",
+                                  timeout=5.0), s.output()
             got = probe(ns, port, "198.51.100.10", "198.51.100.11", "198.51.100.12")
             assert got == {"198.51.100.10": 403, "198.51.100.11": 403, "198.51.100.12": 0}, got
 
             ip("-n", ns, "addr", "del", "198.51.100.11/24", "dev", "hr0")
-            assert wait_for(s, r"local addresses changed \([^)]*removed [^)]*198\.51\.100\.11\b"), s.output()
+            assert s.wait_for_log(
+                r"local addresses changed \([^)]*removed [^)]*198\.51\.100\.11\b",
+                timeout=5.0), s.output()
             got = probe(ns, port, "198.51.100.11")
             assert got == {"198.51.100.11": 0}, got
             assert s.alive(), s.output()
 
 
-def test_allocation_churn_log_is_bounded():
+def test_allocation_churn_log_is_bounded(start_icegate):
     """Allocation churn (allocate, then delete) of one client: the lifecycle lines stop at the
     per-second cap and one summary counts the rest (before: two lines per allocation)."""
     first, last = free_port_range(64)
     yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {first}-{last}}}\n"
-    with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=1) as s:
-        s.drain()
+    with start_icegate(yaml, listen=["udp://127.0.0.1:0"], workers=1, drain=True) as s:
         c = tc.TurnClient(s.listening["udp4"], user=USER, password=PASSWORD)
         churned = 0
         t0 = time.monotonic()
@@ -283,20 +272,17 @@ def test_allocation_churn_log_is_bounded():
                                r"(\d+) ended", out)
         assert summaries, out[-2000:]
         assert created + sum(int(a) for a, _ in summaries) == churned, (created, summaries)
-        s.stop_cleanly()
 
 
-def test_relay_ports_overlapping_the_ephemeral_range_warn_at_start():
+def test_relay_ports_overlapping_the_ephemeral_range_warn_at_start(start_icegate):
     low, high = (int(x) for x in pathlib.Path(
         "/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
     inside = f"{low + 100}-{low + 200}"
     yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {inside}}}\n"
-    with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=1) as s:
+    with start_icegate(yaml, listen=["udp://127.0.0.1:0"], workers=1) as s:
         out = s.output()
         assert "overlaps the kernel's ephemeral port range" in out, out
-        s.stop_cleanly()
     first, last = free_port_range(8)  # below the ephemeral range: no warning
     yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {first}-{last}}}\n"
-    with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=1) as s:
+    with start_icegate(yaml, listen=["udp://127.0.0.1:0"], workers=1) as s:
         assert "ephemeral port range" not in s.output()
-        s.stop_cleanly()

@@ -21,8 +21,8 @@ import pytest
 import websockets
 
 import stun_client as stun
-from icegate_proc import ROOT, Icegate, sanitized
-from ws_client import Client, insecure_tls
+from icegate_proc import ROOT, sanitized
+from ws_client import Client, insecure_tls, run
 
 WEB = ROOT / "web"
 FLOOD_SECONDS = 6.0
@@ -38,21 +38,11 @@ def config():
 
 
 @pytest.fixture(scope="module")
-def server():
-    s = Icegate(extra_yaml=config(), listen=["udp://127.0.0.1:0"], workers=1)
-    s.start()
-    s.drain()  # every join logs; a full pipe would block the worker
-    try:
-        s.https = s.listening["https4"][1]
+def server(start_icegate):
+    # drain: every join logs; a full pipe would block the worker.
+    with start_icegate(config(), listen=["udp://127.0.0.1:0"], workers=1, drain=True) as s:
         s.udp = s.listening["udp4"]
         yield s
-        s.stop_cleanly()
-    finally:
-        s.close()
-
-
-def run(coro, timeout=60):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def ms(seconds):
@@ -175,7 +165,7 @@ def measure_during(server, proc):
     t = threading.Thread(target=stun_rtts, args=(server.udp, until, st))
     t.start()
     try:
-        run(ws_rtts(server.https, until, ws))
+        run(ws_rtts(server.https, until, ws), timeout=60)
     except BaseException:
         proc.kill()
         proc.wait()
@@ -277,7 +267,7 @@ def test_guesses_per_room_are_capped(server):
             other = await join_answer(server.https, "other", "pw", source="127.0.0.71")
             return answers, capped, other
 
-    answers, capped, other = run(go())
+    answers, capped, other = run(go(), timeout=60)
     counts = collections.Counter(answers)
     print(f"\n{dict(counts)}")
     assert set(counts) == {WRONG, ROOM_CAP}, counts

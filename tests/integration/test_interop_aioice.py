@@ -6,18 +6,14 @@ relays (ChannelBind, ChannelData) and then datagrams are exchanged and compared 
 One agent uses a static user (stored as a key), the other TURN REST credentials.
 """
 import asyncio
-import base64
 import hashlib
-import hmac
 import os
-import re
 import ssl
-import time
 
 import aioice  # Debian's python3-aioice (0.8.0); `make test-deps` installs it
 import pytest
 
-from icegate_proc import Icegate
+import turn_client as tc
 
 REALM = "icegate.test"
 USER, PASSWORD = "alice", "pass"
@@ -36,21 +32,12 @@ relay: {{address: 127.0.0.1}}
 # other's relays on this server, which the peer policy permits (relay-to-relay).
 
 
-def rest_credentials(user, ttl=600):
-    """TURN REST API credentials as `icegate credential` mints them."""
-    username = f"{int(time.time()) + ttl}:{user}"
-    password = base64.b64encode(
-        hmac.new(SECRET.encode(), username.encode(), hashlib.sha1).digest()).decode()
-    return username, password
-
-
 @pytest.fixture(scope="module")
-def server():
-    with Icegate(extra_yaml=EXTRA_YAML,
-                 listen=["udp://127.0.0.1:0", "tcp://127.0.0.1:0", "tls://127.0.0.1:0"],
-                 workers=2) as s:
+def server(start_icegate):
+    with start_icegate(EXTRA_YAML,
+                       listen=["udp://127.0.0.1:0", "tcp://127.0.0.1:0", "tls://127.0.0.1:0"],
+                       workers=2) as s:
         yield s
-        assert s.alive(), "icegate died during the tests:\n" + s.output()
 
 
 def tls_context(server):
@@ -126,7 +113,7 @@ CASES = [  # transport, credentials of the two agents
 
 @pytest.mark.parametrize("transport,auth_a,auth_b", CASES, ids=[c[0] for c in CASES])
 def test_aioice_relay_only(server, transport, auth_a, auth_b):
-    creds = {"user": (USER, PASSWORD), "secret": rest_credentials("aioice")}
+    creds = {"user": (USER, PASSWORD), "secret": tc.rest_credentials(SECRET, "aioice")}
 
     async def main():
         return await asyncio.wait_for(
@@ -140,19 +127,9 @@ def test_aioice_relay_only(server, transport, auth_a, auth_b):
     # The server's side of it: both allocations (deleted when the agents closed) relayed at
     # least the payloads each way, between the relay ports the candidates advertised.
     for client_host, client_port, relay_port in allocations:
-        line = wait_for_log(server, rf"allocation ended: .* client={client_host}:{client_port} "
-                                    rf"relay=127\.0\.0\.1:{relay_port} .*"
-                                    rf"to_peer=\d+B/(\d+)pkt to_client=\d+B/(\d+)pkt")
+        line = server.wait_for_log(rf"allocation ended: .* client={client_host}:{client_port} "
+                                   rf"relay=127\.0\.0\.1:{relay_port} .*"
+                                   rf"to_peer=\d+B/(\d+)pkt to_client=\d+B/(\d+)pkt")
         assert line is not None, "no end of allocation in the log:\n" + server.output()
         assert int(line.group(1)) >= PAYLOADS and int(line.group(2)) >= PAYLOADS, line.group(0)
     assert server.alive()
-
-
-def wait_for_log(server, pattern, timeout=3.0):
-    """The first log line matching `pattern`, reading more output for up to `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        m = re.search(pattern, server.output())
-        if m or time.monotonic() > deadline:
-            return m
-        server.readline(0.1)

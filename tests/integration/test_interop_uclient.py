@@ -22,7 +22,6 @@ import time
 
 import pytest
 
-from icegate_proc import Icegate
 
 REALM = "icegate.test"  # the realm icegate_proc writes
 USER, PASSWORD = "alice", "pass"
@@ -196,21 +195,19 @@ def assert_clean_run(run, server, expected=None):
 
 
 @pytest.fixture(scope="module")
-def server():
-    with Icegate(extra_yaml=AUTH_YAML + RELAY_YAML + ALLOW_LOOPBACK_YAML, listen=LISTEN,
-                 workers=2) as s:
+def server(start_icegate):
+    with start_icegate(AUTH_YAML + RELAY_YAML + ALLOW_LOOPBACK_YAML, listen=LISTEN,
+                       workers=2) as s:
         yield s
-        assert s.alive(), "icegate died during the tests:\n" + s.output()
 
 
 @pytest.fixture(scope="module")
-def single_worker_server():
+def single_worker_server(start_icegate):
     """RTP/RTCP pairs on one worker: reservation and claim on the same engine (the two-worker
     `server` covers claims on the other worker)."""
-    with Icegate(extra_yaml=AUTH_YAML + RELAY_YAML + ALLOW_LOOPBACK_YAML, listen=LISTEN,
-                 workers=1) as s:
+    with start_icegate(AUTH_YAML + RELAY_YAML + ALLOW_LOOPBACK_YAML, listen=LISTEN,
+                       workers=1) as s:
         yield s
-        assert s.alive(), "icegate died during the tests:\n" + s.output()
 
 
 @pytest.fixture(scope="module")
@@ -261,14 +258,13 @@ def relay_ports_excluding(port):
 
 
 @pytest.fixture(scope="module")
-def default_policy_server(peer):
+def default_policy_server(start_icegate, peer):
     """No peers.allow: the built-in deny list (loopback included) applies, except for relays of
     this server itself (relay-to-relay between two of its clients). The relay port range is
     chosen to leave out the turnutils_peer's port, so that peer is just a loopback address."""
     yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {relay_ports_excluding(peer)}}}\n"
-    with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=2) as s:
+    with start_icegate(yaml, listen=["udp://127.0.0.1:0"], workers=2) as s:
         yield s
-        assert s.alive(), "icegate died during the tests:\n" + s.output()
 
 
 def assert_refused(run, server, refused):
@@ -311,10 +307,10 @@ def test_uclient_relay_to_relay_without_peers_allow(default_policy_server):
 
 
 @pytest.mark.parametrize("method", ["channel", "send"])
-def test_uclient_relay_to_relay_refused_by_peers_deny(method):
+def test_uclient_relay_to_relay_refused_by_peers_deny(start_icegate, method):
     """peers.deny wins over everything: denying 127.0.0.1 refuses the other client's relay."""
     yaml = AUTH_YAML + RELAY_YAML + "peers: {deny: [127.0.0.1]}\n"
-    with Icegate(extra_yaml=yaml, listen=["udp://127.0.0.1:0"], workers=2) as s:
+    with start_icegate(yaml, listen=["udp://127.0.0.1:0"], workers=2) as s:
         args = uclient_args(s, "c2c", method, "udp", "user", None, extra=["-c"], n=20, m=1)
         run = start_runs({f"denied-c2c-{method}": args}, s.path)[f"denied-c2c-{method}"]
         assert_refused(run, s, REFUSED[method])

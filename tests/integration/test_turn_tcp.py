@@ -9,15 +9,12 @@ import pytest
 
 import stun_client as sc
 import turn_client as tc
-from test_turn import (ALICE_PW, allocated, expect_error, free_port_range, in_range,
-                       relay_closed, running, server_yaml)
+from turn_tools import ALICE_PW, allocated, expect_error, in_range, relay_closed
 
 
 @pytest.fixture(scope="module")
-def stream_lab():
-    ports = free_port_range(50)
-    with running(server_yaml(ports)) as s:
-        s.ports = ports
+def stream_lab(start_turn_server):
+    with start_turn_server(ports=50) as s:
         yield s
 
 
@@ -31,16 +28,6 @@ def recv_raw(sock, n, timeout=2.0):
     """Exactly n bytes from the stream, as they came."""
     sock.settimeout(timeout)
     return sc.recv_exact(sock, n)
-
-
-def wait_for_line(server, *needles, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in server.output().splitlines():
-            if all(n in line for n in needles):
-                return line
-        time.sleep(0.05)
-    return None
 
 
 @pytest.mark.parametrize("fam", ["4", "6"])
@@ -93,8 +80,9 @@ def test_stream_allocate_relay_and_close(stream_lab, proto, fam):
 
         local = "%s:%d" % c.local() if fam == "4" else "[%s]:%d" % c.local()
     # The connection closed with the client: the allocation ends and its relay port closes.
-    line = wait_for_line(stream_lab, "allocation ended", f"client={local} ")
-    assert line is not None, stream_lab.output()
+    ended = stream_lab.log_lines("allocation ended", f"client={local} ", timeout=3.0)
+    assert ended, stream_lab.output()
+    line = ended[0]
     assert "reason=connection closed" in line
     assert "to_peer=29B/4pkt" in line and "to_client=18B/3pkt" in line, line
     assert relay_closed(relay, socket.AF_INET if fam == "4" else socket.AF_INET6)

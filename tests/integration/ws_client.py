@@ -1,7 +1,7 @@
 """A small signaling client for the integration tests: asyncio WebSockets (Debian's
 python3-websockets) over TLS to icegate's /ws, one JSON object per text frame, plus the
-helpers the tests share (unverified TLS context, HS256 join tokens, TURN REST credential
-check, a plain HTTPS request)."""
+helpers the tests share (a bounded asyncio.run, unverified TLS context, HS256 join tokens,
+TURN REST credential check, a plain HTTPS request)."""
 import asyncio
 import base64
 import hashlib
@@ -16,6 +16,11 @@ import websockets.exceptions
 
 
 _TLS = None
+
+
+def run(coro, timeout=40):
+    """Runs one test's coroutine with an overall bound, so a hang fails instead of stalling."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def insecure_tls():
@@ -183,6 +188,15 @@ class Clients:
         c = await self.new()
         await c.join(room, name, **kw)
         return c
+
+    async def room(self, room, *names):
+        """One member per name joins `room`, in order; each has then read the `peer` join
+        frames of those after it, so that every member starts with nothing pending."""
+        members = [await self.joined(room, name) for name in names]
+        for i, member in enumerate(members):
+            for _ in members[i + 1:]:
+                await member.expect("peer", kind="join")
+        return members
 
     async def __aenter__(self):
         return self
