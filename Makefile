@@ -73,8 +73,10 @@ fuzz: fuzz-build
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
+# Formatting, and the size limits: no source file over 600 lines, no C++ function over 60.
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
+	python3 scripts/check-sizes.py
 
 tidy: build
 	run-clang-tidy -quiet -p $(BUILD) 'src/.*'

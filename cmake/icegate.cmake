@@ -2,8 +2,10 @@
 
 # The sans-I/O modules (stun, turn) must never see Boost.Asio: they take bytes, time and
 # randomness as inputs. Fail the configure step if one links it, and the build if one of their
-# sources includes it.
+# sources includes it. icegate_forbid_asio(target [extra header dirs...] [ALLOW header...]):
+# ALLOW names the few header-only Asio headers a module may include (config's ip::address).
 function(icegate_forbid_asio target)
+    cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ALLOW")
     get_target_property(libs ${target} LINK_LIBRARIES)
     if(libs)
         foreach(lib IN LISTS libs)
@@ -15,17 +17,76 @@ function(icegate_forbid_asio target)
     get_target_property(srcs ${target} SOURCES)
     get_target_property(dir ${target} SOURCE_DIR)
     set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${target}.no_asio.stamp)
-    list(JOIN ARGN "|" extra)
+    list(JOIN arg_UNPARSED_ARGUMENTS "|" extra)
     set(dirs "${dir}|${extra}")
+    list(JOIN arg_ALLOW "|" allow)
     add_custom_command(
         OUTPUT ${stamp}
-        COMMAND ${CMAKE_COMMAND} "-DDIRS=${dirs}" -DSTAMP=${stamp}
+        COMMAND ${CMAKE_COMMAND} "-DDIRS=${dirs}" "-DALLOW=${allow}" -DSTAMP=${stamp}
                 -P ${PROJECT_SOURCE_DIR}/cmake/check_no_asio.cmake
         DEPENDS ${srcs} ${PROJECT_SOURCE_DIR}/cmake/check_no_asio.cmake
         COMMENT "Checking that ${target} does not use Boost.Asio"
         VERBATIM)
     add_custom_target(${target}_no_asio DEPENDS ${stamp})
     add_dependencies(${target} ${target}_no_asio)
+endfunction()
+
+# The modules are layered: net carries out what stun and turn decide and knows nothing of the
+# config, the app wiring, the web and admin front ends or signaling, which sit above it.
+# icegate_forbid_modules(target module... [DIRS header dirs...]): fails the configure step if
+# the target links icegate_<module>, directly or through another icegate library, and the build
+# if one of its sources, or a header in DIRS, includes a header of one of the modules.
+function(icegate_forbid_modules target)
+    cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "DIRS")
+    set(modules ${arg_UNPARSED_ARGUMENTS})
+    set(pending ${target})
+    set(seen "")
+    while(pending)
+        list(POP_FRONT pending t)
+        if(t IN_LIST seen OR NOT TARGET ${t})
+            continue()
+        endif()
+        list(APPEND seen ${t})
+        get_target_property(libs ${t} LINK_LIBRARIES)
+        if(NOT libs)
+            set(libs "")
+        endif()
+        get_target_property(ilibs ${t} INTERFACE_LINK_LIBRARIES)
+        if(ilibs)
+            list(APPEND libs ${ilibs})
+        endif()
+        foreach(lib IN LISTS libs)
+            foreach(m IN LISTS modules)
+                if(lib STREQUAL "icegate_${m}")
+                    message(FATAL_ERROR "${target} must not depend on ${lib} (linked by ${t})")
+                endif()
+            endforeach()
+            if(lib MATCHES "^icegate_")
+                list(APPEND pending ${lib})
+            endif()
+        endforeach()
+    endwhile()
+    get_target_property(dir ${target} SOURCE_DIR)
+    set(dirs ${dir} ${arg_DIRS})
+    set(files "")
+    foreach(d IN LISTS dirs)
+        file(GLOB_RECURSE found CONFIGURE_DEPENDS ${d}/*.hpp ${d}/*.cpp)
+        list(APPEND files ${found})
+    endforeach()
+    set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${target}.layering.stamp)
+    list(JOIN dirs "|" dir_arg)
+    list(JOIN modules "|" module_arg)
+    list(JOIN modules ", " module_names)
+    add_custom_command(
+        OUTPUT ${stamp}
+        COMMAND ${CMAKE_COMMAND} "-DDIRS=${dir_arg}" "-DMODULES=${module_arg}"
+                -DTARGET=${target} -DSTAMP=${stamp}
+                -P ${PROJECT_SOURCE_DIR}/cmake/check_includes.cmake
+        DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/check_includes.cmake
+        COMMENT "Checking that ${target} does not include ${module_names}"
+        VERBATIM)
+    add_custom_target(${target}_layering DEPENDS ${stamp})
+    add_dependencies(${target} ${target}_layering)
 endfunction()
 
 # One GoogleTest executable per module: tests/unit/<module>/*_test.cpp.

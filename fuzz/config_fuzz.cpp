@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "icegate/app/config.hpp"
+#include "icegate/config/config.hpp"
 
 namespace {
 

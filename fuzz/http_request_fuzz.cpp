@@ -26,12 +26,12 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "ice_servers.hpp"
-#include "icegate/app/config.hpp"
+#include "icegate/config/config.hpp"
 #include "icegate/net/http_framing.hpp"
 #include "icegate/net/https_listener.hpp"
-#include "metrics.hpp"
-#include "web_routes.hpp"
+#include "icegate/web/ice_servers.hpp"
+#include "icegate/web/metrics.hpp"
+#include "icegate/web/web_routes.hpp"
 
 namespace {
 
@@ -108,7 +108,7 @@ std::string_view sv(beast::string_view v) {
     return {v.data(), v.size()};
 }
 
-// signal_app::handle's dispatch (src/app/signal_service.cpp).
+// https_front::handle's dispatch (src/app/https_front.cpp).
 net::http_response route(const net::http_request& req, const app::web_context& ctx,
                          const boost::asio::ip::address& remote) {
     const std::string_view target = sv(req.target());

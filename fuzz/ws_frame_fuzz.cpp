@@ -105,7 +105,7 @@ private:
         ++messages_;
         require(text.size() <= limits_.ws_buffer_limit + 1);
         signal::parse_error detail;
-        const signal::limits frame_limits{}; // signal_hub::settings' default
+        const signal::limits frame_limits{}; // signal::session_settings' default
         const auto parsed = signal::parse_client_frame(text, frame_limits, &detail);
         if (text.size() > frame_limits.max_frame) {
             require(!parsed && detail.code == signal::errc::too_large);

@@ -16,12 +16,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
-#include "admin_commands.hpp"
-#include "config_discovery.hpp"
-#include "icegate/app/config.hpp"
-#include "logging.hpp"
+#include "icegate/admin/admin_commands.hpp"
+#include "icegate/config/config.hpp"
+#include "icegate/config/config_discovery.hpp"
+#include "icegate/logging/setup.hpp"
+#include "icegate/net/tls_material.hpp"
 #include "server.hpp"
-#include "tls.hpp"
 
 namespace icegate::app {
 
@@ -93,7 +93,8 @@ int check_config(const options& o) {
     for (const auto& w : cfg->warnings) {
         std::cerr << "warning: " << w << "\n";
     }
-    if (auto w = private_key_mode_warning(private_key_in_use(cfg->tls, cfg->state_dir))) {
+    const auto key = net::private_key_in_use(make_tls_settings(*cfg));
+    if (auto w = net::private_key_mode_warning(key)) {
         std::cerr << "warning: " << *w << "\n";
     }
     std::cout << "# " << cfg->source.string() << ": OK\n" << to_yaml(*cfg);
@@ -166,7 +167,7 @@ int serve(const options& o) {
     const auto cfg = find_config(o.config);
     // Lines reach journald or a test's pipe as they are written, not when a buffer fills.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    setup_logging(cfg->log);
+    logging::setup_logging(cfg->log);
     raise_descriptor_limit();
 
     // Signals are caught from here on, before anyone is told we are ready.

@@ -1,17 +1,12 @@
-// The icegate command line: subcommands, their options, exit codes.
+// The icegate command line: subcommands and their options. Exit codes: icegate/util/exit_code.hpp.
 #pragma once
 
 #include <span>
 #include <string_view>
 
-namespace icegate::app {
+#include "icegate/util/exit_code.hpp" // the exit codes returned here
 
-// Exit codes of every subcommand.
-enum exit_code : int {
-    exit_ok = 0,
-    exit_failure = 1, // bad config, cannot listen, runtime error
-    exit_usage = 2,   // unknown subcommand or option
-};
+namespace icegate::app {
 
 // Runs the subcommand named by argv; returns the process exit code.
 int run_cli(std::span<char*> args);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
@@ -12,14 +13,41 @@
 
 #include <sodium.h>
 
-#include "engine_handler.hpp"
 #include "icegate/net/endpoint.hpp"
-#include "tls.hpp"
+#include "icegate/net/tls_material.hpp"
+#include "icegate/web/origin.hpp"
 #include "turn_setup.hpp"
 
 namespace icegate::app {
 
 namespace {
+
+turn::clock_reading read_clock() noexcept {
+    return {std::chrono::steady_clock::now(), static_cast<std::int64_t>(std::time(nullptr))};
+}
+
+// The packet_handler of a worker: hands client messages and closed connections to the
+// worker's TURN engine (which also answers Binding requests), with the clock read once each.
+// Here, in the wiring, so that net knows only its packet_handler seam and not the engine.
+class engine_handler final : public net::packet_handler {
+public:
+    explicit engine_handler(turn::engine& engine) : engine_(engine) {}
+
+    void on_message(std::span<const std::uint8_t> in,
+                    const net::packet_context& ctx) noexcept override {
+        engine_.on_client_message(in, client_of(ctx), read_clock());
+    }
+    void on_closed(const net::packet_context& ctx) noexcept override {
+        engine_.on_client_closed(client_of(ctx));
+    }
+
+private:
+    static turn::client_ref client_of(const net::packet_context& ctx) noexcept {
+        return {ctx.source, ctx.local, ctx.transport, ctx.conn};
+    }
+
+    turn::engine& engine_;
+};
 
 std::string with_port(const listen_address& la, std::uint16_t port) {
     listen_address copy = la;
@@ -42,19 +70,6 @@ std::shared_ptr<const config> with_rest_secret(std::shared_ptr<const config> cfg
     spdlog::get("app")->info("auth.secrets is empty: TURN credentials for the web client come from "
                              "a random secret made for this run");
     return copy;
-}
-
-std::filesystem::path canonical_web_root(const config& c) {
-    std::error_code ec;
-    auto root = c.http.web_root.empty() ? std::filesystem::path()
-                                        : std::filesystem::canonical(c.http.web_root, ec);
-    if (c.http.web_root.empty() || ec || !std::filesystem::is_directory(root, ec)) {
-        spdlog::get("app")->warn("http.web_root '{}' is not a folder: the web client is not "
-                                 "served (/ws, /api/ice-servers and /healthz are)",
-                                 c.http.web_root.string());
-        return {};
-    }
-    return root;
 }
 
 // One info line per room lifecycle event (design.md section 6).
@@ -95,7 +110,7 @@ server::server(std::shared_ptr<const config> cfg)
     const auto& relays = relays_;
     check_relay_addresses(relays);
     const auto auth = std::make_shared<const turn::authenticator>(make_auth_settings(*cfg_));
-    auto interfaces = interface_addresses();
+    auto interfaces = net::interface_addresses();
     if (!interfaces) {
         throw std::runtime_error("cannot read the addresses of the local interfaces (getifaddrs)");
     }
@@ -134,7 +149,7 @@ server::server(std::shared_ptr<const config> cfg)
         slot.tick = std::make_unique<boost::asio::steady_timer>(slot.w->io());
         slots_.push_back(std::move(slot));
     }
-    watcher_ = std::make_unique<interface_watcher>(
+    watcher_ = std::make_unique<net::interface_watcher>(
         slots_.front().w->io(), std::move(*interfaces),
         [this](const std::vector<stun::transport_address>& a) { on_interfaces_changed(a); });
 }
@@ -230,31 +245,29 @@ std::string server::open_stream(const listen_address& la) {
     return with_port(la, ep.port());
 }
 
-// The signaling hub over every worker's room table, then one HTTPS acceptor per worker.
+// The room router over every worker's room table, then one HTTPS acceptor per worker.
 std::string server::open_https(const listen_address& la) {
-    signal_hub::settings s;
-    s.message_rate = cfg_->signal.message_rate;
-    s.join_rate = cfg_->signal.join_rate;
-    s.join_secret = cfg_->signal.join_secret;
-    for (const auto& o : cfg_->http.allowed_origins) {
-        std::string lower(o);
-        std::ranges::transform(lower, lower.begin(),
-                               [](unsigned char c) { return std::tolower(c); });
-        s.allowed_origins.push_back(std::move(lower));
-    }
-    s.web.web_root = canonical_web_root(*cfg_);
-    s.web.join_secret = cfg_->signal.join_secret;
-    s.web.metrics = &metrics_;
-    s.web.metrics_allow = cfg_->metrics.allow;
     std::vector<net::worker*> workers;
     std::vector<signal::room_table*> tables;
     for (auto& slot : slots_) {
         workers.push_back(slot.w.get());
         tables.push_back(slot.rooms.get());
     }
-    hub_ = std::make_unique<signal_hub>(
-        std::move(s), std::move(workers), std::move(tables),
-        std::make_shared<const ice_minter>(*cfg_, bound_, cfg_->auth.secrets.front()));
+    room_router::settings rs;
+    rs.join_rate = cfg_->signal.join_rate;
+    router_ = std::make_unique<room_router>(rs, std::move(workers), std::move(tables));
+    front_ = std::make_unique<front_settings>();
+    auto& f = *front_;
+    f.ice = std::make_shared<const ice_minter>(*cfg_, bound_, cfg_->auth.secrets.front());
+    f.session.message_rate = cfg_->signal.message_rate;
+    f.session.join_secret = cfg_->signal.join_secret;
+    f.session.ice_refresh = f.ice->ttl() * 4 / 5;
+    f.allowed_origins = lowercase_origins(cfg_->http.allowed_origins);
+    f.web.web_root = resolve_web_root(cfg_->http.web_root);
+    f.web.ice = f.ice.get();
+    f.web.join_secret = cfg_->signal.join_secret;
+    f.web.metrics = &metrics_;
+    f.web.metrics_allow = cfg_->metrics.allow;
     auto tls = tls_context();
     boost::asio::ip::tcp::endpoint ep(la.address, la.port);
     if (ep.port() == 0) {
@@ -263,7 +276,7 @@ std::string server::open_https(const listen_address& la) {
     for (auto& slot : slots_) {
         auto acceptor = net::open_tcp_acceptor(slot.w->io(), ep);
         ep.port(acceptor.local_endpoint().port());
-        slot.web = std::make_unique<signal_app>(*hub_);
+        slot.web = std::make_unique<https_front>(*front_, *router_);
         net::http_limits limits;
         limits.per_source = per_source_;
         slot.https =
@@ -274,24 +287,27 @@ std::string server::open_https(const listen_address& la) {
     return "https://" + host + ":" + std::to_string(ep.port());
 }
 
+net::tls_settings make_tls_settings(const config& c) {
+    net::tls_settings s{c.tls.certificate, c.tls.private_key, c.state_dir, {}};
+    for (const auto& la : c.listen) {
+        s.extra_ips.push_back(la.address);
+    }
+    for (const auto& a : {c.relay.address, c.relay.address_v6, c.relay.external_address}) {
+        if (a) {
+            s.extra_ips.push_back(*a);
+        }
+    }
+    if (c.http.listen) {
+        s.extra_ips.push_back(c.http.listen->address);
+    }
+    return s;
+}
+
 std::shared_ptr<boost::asio::ssl::context> server::tls_context() {
     if (tls_) {
         return tls_;
     }
-    std::vector<boost::asio::ip::address> ips;
-    for (const auto& la : cfg_->listen) {
-        ips.push_back(la.address);
-    }
-    for (const auto& a :
-         {cfg_->relay.address, cfg_->relay.address_v6, cfg_->relay.external_address}) {
-        if (a) {
-            ips.push_back(*a);
-        }
-    }
-    if (cfg_->http.listen) {
-        ips.push_back(cfg_->http.listen->address);
-    }
-    const auto material = ensure_tls_material(cfg_->tls, cfg_->state_dir, ips);
+    const auto material = net::ensure_tls_material(make_tls_settings(*cfg_));
     auto log = spdlog::get("app");
     if (material.generated && !cfg_->tls.certificate.empty()) {
         log->warn("tls.certificate {} not found: using a self-signed certificate instead: {}",
@@ -299,12 +315,12 @@ std::shared_ptr<boost::asio::ssl::context> server::tls_context() {
     } else if (material.generated) {
         log->info("using a self-signed certificate: {}", material.certificate.string());
     }
-    if (auto w = private_key_mode_warning(material.private_key)) {
+    if (auto w = net::private_key_mode_warning(material.private_key)) {
         log->warn("{}", *w);
     }
     log->info("certificate SPKI sha256 (for --ignore-certificate-errors-spki-list): {}",
-              spki_sha256_base64(material.certificate));
-    tls_ = make_server_tls_context(material);
+              net::spki_sha256_base64(material.certificate));
+    tls_ = net::make_server_tls_context(material);
     return tls_;
 }
 
@@ -364,8 +380,8 @@ void server::publish_metrics(std::size_t w) {
 }
 
 void server::stop() {
-    if (hub_) {
-        hub_->shutdown(); // the password pool posts to the workers: it stops before they do
+    if (router_) {
+        router_->shutdown(); // the password pool posts to the workers: it stops before they do
     }
     if (!started_) {
         return;

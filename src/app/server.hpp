@@ -8,10 +8,13 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "icegate/app/config.hpp"
+#include "https_front.hpp"
+#include "icegate/config/config.hpp"
 #include "icegate/net/https_listener.hpp"
+#include "icegate/net/interface_watcher.hpp"
 #include "icegate/net/packet_handler.hpp"
 #include "icegate/net/stream_listener.hpp"
+#include "icegate/net/tls_material.hpp"
 #include "icegate/net/udp_listener.hpp"
 #include "icegate/net/worker.hpp"
 #include "icegate/net/worker_io.hpp"
@@ -20,12 +23,15 @@
 #include "icegate/turn/live_relays.hpp"
 #include "icegate/turn/quota_table.hpp"
 #include "icegate/turn/reservation_table.hpp"
-#include "interface_watcher.hpp"
-#include "metrics.hpp"
-#include "signal_service.hpp"
+#include "icegate/web/metrics.hpp"
+#include "room_router.hpp"
 #include "turn_setup.hpp"
 
 namespace icegate::app {
+
+// TLS setup's inputs from the config: the tls section, state_dir, and every address the
+// self-signed certificate should name (listen, relay and http.listen addresses).
+net::tls_settings make_tls_settings(const config& c);
 
 class server {
 public:
@@ -52,7 +58,7 @@ private:
         std::vector<std::unique_ptr<net::udp_listener>> udp;
         std::vector<std::unique_ptr<net::stream_listener>> streams;
         std::unique_ptr<signal::room_table> rooms; // rooms whose home is this worker
-        std::unique_ptr<signal_app> web;
+        std::unique_ptr<https_front> web;
         std::unique_ptr<net::https_listener> https;
         std::unique_ptr<boost::asio::steady_timer> tick;
     };
@@ -76,9 +82,12 @@ private:
     metrics_registry metrics_;          // per-worker slots for /metrics
     // limits.connections_per_address over every TCP listener of every worker.
     std::shared_ptr<net::source_limiter> per_source_;
-    std::unique_ptr<signal_hub> hub_; // declared before slots_: their apps refer to it
+    // Declared before slots_: their fronts refer to them.
+    std::unique_ptr<room_router> router_;
+    std::unique_ptr<front_settings> front_;
     std::vector<worker_slot> slots_;
-    std::unique_ptr<interface_watcher> watcher_; // on worker 0; after slots_: uses its io_context
+    std::unique_ptr<net::interface_watcher>
+        watcher_; // on worker 0; after slots_: uses its io_context
     std::shared_ptr<boost::asio::ssl::context> tls_;
     bool started_ = false;
 };

@@ -1,8 +1,6 @@
 // turn_setup: config → authenticator settings, peer policy, engine settings, relay slices.
 #include "turn_setup.hpp"
 
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -12,46 +10,13 @@
 #include <string>
 
 #include "icegate/net/endpoint.hpp"
+#include "icegate/net/interface_watcher.hpp"
 
 namespace icegate::app {
 
 namespace {
 
 namespace ip = boost::asio::ip;
-
-bool usable_relay(const ip::address& a) {
-    if (a.is_loopback() || a.is_unspecified() || a.is_multicast()) {
-        return false;
-    }
-    return a.is_v4() || !a.to_v6().is_link_local();
-}
-
-// The first address of the family on an interface that is up and not loopback.
-std::optional<ip::address> first_interface_address(bool v6) {
-    ifaddrs* list = nullptr;
-    if (::getifaddrs(&list) != 0) {
-        return std::nullopt;
-    }
-    std::optional<ip::address> found;
-    for (auto* i = list; i != nullptr && !found; i = i->ifa_next) {
-        if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0 ||
-            i->ifa_addr->sa_family != (v6 ? AF_INET6 : AF_INET)) {
-            continue;
-        }
-        sockaddr_storage ss{};
-        std::memcpy(&ss, i->ifa_addr, v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
-        const auto t = net::to_transport_address(ss);
-        ip::address_v6::bytes_type b6{};
-        std::copy_n(t.bytes.begin(), b6.size(), b6.begin());
-        const ip::address a = v6 ? ip::address(ip::address_v6(b6))
-                                 : ip::address(ip::address_v4({b6[0], b6[1], b6[2], b6[3]}));
-        if (usable_relay(a)) {
-            found = a;
-        }
-    }
-    ::freeifaddrs(list);
-    return found;
-}
 
 turn::prefix to_prefix(const cidr& c) {
     return turn::prefix::of(net::to_transport_address(c.network, 0),
@@ -70,11 +35,11 @@ std::optional<stun::transport_address> external(const config& c, bool v6) {
 
 relay_addresses resolve_relay_addresses(const config& c) {
     relay_addresses r;
-    r.v4 = c.relay.address ? c.relay.address : first_interface_address(false);
+    r.v4 = c.relay.address ? c.relay.address : net::first_usable_address(false);
     if (!r.v4) {
         r.v4 = ip::make_address("127.0.0.1");
     }
-    r.v6 = c.relay.address_v6 ? c.relay.address_v6 : first_interface_address(true);
+    r.v6 = c.relay.address_v6 ? c.relay.address_v6 : net::first_usable_address(true);
     return r;
 }
 

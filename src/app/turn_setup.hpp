@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "icegate/app/config.hpp"
+#include "icegate/config/config.hpp"
 #include "icegate/net/worker_io.hpp"
 #include "icegate/turn/auth.hpp"
 #include "icegate/turn/engine.hpp"

@@ -26,7 +26,7 @@ http_response plain_error(http::status status, std::string text) {
 } // namespace
 
 http_session::http_session(boost::asio::ip::tcp::socket socket,
-                           std::shared_ptr<https_listener::state> st, source_ticket ticket)
+                           std::shared_ptr<https_listener_state> st, source_ticket ticket)
     : stream_(std::move(socket), *st->tls), state_(std::move(st)), ticket_(std::move(ticket)),
       buffer_(request_buffer_limit(state_->limits)) {
     boost::system::error_code ec;

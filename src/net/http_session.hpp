@@ -8,45 +8,28 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "https_listener_state.hpp"
+#include "icegate/net/connection_limits.hpp"
+#include "icegate/net/http_app.hpp"
 #include "icegate/net/http_framing.hpp"
-#include "icegate/net/https_listener.hpp"
 #include "tls_socket.hpp"
 
 namespace icegate::net {
 
 using tls_stream = tls_socket;
 
-class https_session_base {
-public:
-    virtual ~https_session_base() = default;
-    // Listener shutdown: WebSockets send 1001 "going away", HTTP connections close.
-    virtual void shutdown() = 0;
-    // Every https_tick_interval, from the listener's timer.
-    virtual void tick() {}
-};
-
-inline constexpr std::chrono::seconds https_tick_interval{5};
 // Bytes a WebSocket read asks for at most: what one read can add to a message being buffered.
 inline constexpr std::size_t ws_read_chunk = 16 * 1024;
 
-struct https_listener::state {
-    std::shared_ptr<boost::asio::ssl::context> tls;
-    http_app& app;
-    http_limits limits;
-    std::unordered_set<https_session_base*> sessions;
-    bool closed = false;
-};
-
 class http_session : public https_session_base, public std::enable_shared_from_this<http_session> {
 public:
-    http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<https_listener::state> st,
+    http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<https_listener_state> st,
                  source_ticket ticket);
     ~http_session() override;
     void start();
@@ -63,7 +46,7 @@ private:
     void do_close();
 
     tls_stream stream_;
-    std::shared_ptr<https_listener::state> state_;
+    std::shared_ptr<https_listener_state> state_;
     source_ticket ticket_; // the connection's count per source; moves to the ws_session
     boost::asio::ip::tcp::endpoint remote_;
     boost::beast::flat_buffer buffer_;
@@ -78,7 +61,7 @@ class ws_session : public https_session_base,
                    public ws_connection,
                    public std::enable_shared_from_this<ws_session> {
 public:
-    ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st, source_ticket ticket);
+    ws_session(tls_stream stream, std::shared_ptr<https_listener_state> st, source_ticket ticket);
     ~ws_session() override;
     // Completes the upgrade of `req` with `handler`, or writes `refusal` when handler is null.
     void start(http_request req, std::unique_ptr<ws_handler> handler,
@@ -100,7 +83,7 @@ private:
     void finish();
 
     boost::beast::websocket::stream<tls_stream> ws_;
-    std::shared_ptr<https_listener::state> state_;
+    std::shared_ptr<https_listener_state> state_;
     source_ticket ticket_;
     ws_message_bound bound_; // messages are not buffered past limits.ws_buffer_limit
     std::unique_ptr<ws_handler> handler_;

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http_session.hpp"
+#include "https_listener_state.hpp"
 
 namespace icegate::net {
 
@@ -14,7 +15,8 @@ https_listener::https_listener(boost::asio::ip::tcp::acceptor acceptor,
                                std::shared_ptr<boost::asio::ssl::context> tls, http_app& app,
                                const http_limits& limits)
     : acceptor_(std::move(acceptor)), tick_(acceptor_.get_executor()),
-      state_(std::make_shared<state>(state{std::move(tls), app, limits, {}, false})),
+      state_(std::make_shared<https_listener_state>(
+          https_listener_state{std::move(tls), app, limits, {}, false})),
       pause_(acceptor_.get_executor()) {}
 
 https_listener::~https_listener() {

@@ -6,6 +6,7 @@
 
 #include "icegate/net/endpoint.hpp"
 #include "icegate/net/socket_options.hpp"
+#include "stream_listener_state.hpp"
 #include "stream_session.hpp"
 
 namespace icegate::net {
@@ -25,16 +26,18 @@ boost::asio::ip::tcp::acceptor open_tcp_acceptor(boost::asio::io_context& io,
 }
 
 stream_listener::stream_listener(boost::asio::ip::tcp::acceptor acceptor, packet_handler& handler,
-                                 worker_io& io, std::shared_ptr<boost::asio::ssl::context> tls,
+                                 client_links& links,
+                                 std::shared_ptr<boost::asio::ssl::context> tls,
                                  const stream_limits& limits)
     : acceptor_(std::move(acceptor)),
-      state_(std::make_shared<state>(state{handler,
-                                           io,
-                                           std::move(tls),
-                                           limits,
-                                           to_transport_address(acceptor_.local_endpoint()),
-                                           {},
-                                           false})),
+      state_(std::make_shared<stream_listener_state>(
+          stream_listener_state{handler,
+                                links,
+                                std::move(tls),
+                                limits,
+                                to_transport_address(acceptor_.local_endpoint()),
+                                {},
+                                false})),
       pause_(acceptor_.get_executor()) {}
 
 stream_listener::~stream_listener() {

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <deque>
 #include <memory>
-#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -16,31 +15,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include "icegate/net/stream_listener.hpp"
-#include "icegate/net/worker_io.hpp"
+#include "icegate/net/connection_limits.hpp"
 #include "icegate/stun/stream_framer.hpp"
+#include "stream_listener_state.hpp"
 
 namespace icegate::net {
-
-class session_base {
-public:
-    virtual ~session_base() = default;
-    virtual void close() = 0;
-    // Queues one frame for the client. Past the write queue limit peer data is dropped and
-    // any other frame disconnects the client, later (posted), so callers deep inside the
-    // engine never see the session vanish.
-    virtual void send(std::span<const std::uint8_t> bytes) = 0;
-};
-
-struct stream_listener::state {
-    packet_handler& handler;
-    worker_io& io;
-    std::shared_ptr<boost::asio::ssl::context> tls;
-    stream_limits limits;
-    stun::transport_address local;
-    std::unordered_set<session_base*> sessions;
-    bool closed = false;
-};
 
 template <class Stream>
 class stream_session : public session_base,
@@ -48,7 +27,7 @@ class stream_session : public session_base,
 public:
     using clock = std::chrono::steady_clock;
 
-    stream_session(Stream stream, std::shared_ptr<stream_listener::state> st,
+    stream_session(Stream stream, std::shared_ptr<stream_listener_state> st,
                    const stun::transport_address& peer, source_ticket ticket)
         : stream_(std::move(stream)), timer_(lowest().get_executor()), state_(std::move(st)),
           ticket_(std::move(ticket)),
@@ -56,7 +35,7 @@ public:
         ctx_.source = peer;
         ctx_.local = state_->local;
         ctx_.transport = is_tls ? turn::client_transport::tls : turn::client_transport::tcp;
-        ctx_.conn = state_->io.add_session(this);
+        ctx_.conn = state_->links.add_session(this);
         state_->sessions.insert(this);
     }
     ~stream_session() override { state_->sessions.erase(this); }
@@ -86,7 +65,7 @@ public:
         lowest().close(ignored);
         // Here, not in the destructor: at shutdown the handler and worker_io go away before
         // the io_context that holds the last references to sessions.
-        state_->io.remove_session(ctx_.conn);
+        state_->links.remove_session(ctx_.conn);
         state_->handler.on_closed(ctx_);
     }
 
@@ -284,7 +263,7 @@ private:
 
     Stream stream_;
     boost::asio::steady_timer timer_;
-    std::shared_ptr<stream_listener::state> state_;
+    std::shared_ptr<stream_listener_state> state_;
     source_ticket ticket_; // this connection's count against limits.connections_per_address
     packet_context ctx_;
     std::vector<std::uint8_t> rbuf_;

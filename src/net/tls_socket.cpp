@@ -30,6 +30,24 @@ void ignore_sigpipe_once() {
 
 constexpr std::size_t max_record = 16 * 1024;
 
+// One SSL_write_ex of the first `count` parts: the first alone when it is the only one or
+// fills a record by itself, else as many bytes of them as fit one record, copied together.
+int write_gathered(SSL* ssl, const boost::asio::const_buffer* parts, std::size_t count,
+                   std::size_t& n) {
+    if (count == 1 || parts[0].size() >= max_record) {
+        return SSL_write_ex(ssl, parts[0].data(), parts[0].size(), &n);
+    }
+    // The same bytes are gathered again on a retry, as OpenSSL requires.
+    thread_local std::array<std::uint8_t, max_record> scratch;
+    std::size_t used = 0;
+    for (std::size_t i = 0; i < count && used < scratch.size(); ++i) {
+        const std::size_t take = std::min(parts[i].size(), scratch.size() - used);
+        std::memcpy(scratch.data() + used, parts[i].data(), take);
+        used += take;
+    }
+    return SSL_write_ex(ssl, scratch.data(), used, &n);
+}
+
 } // namespace
 
 tls_socket::impl::impl(boost::asio::ip::tcp::socket s, ssl_st* handle)
@@ -142,29 +160,18 @@ tls_socket::step_result tls_socket::attempt(impl& s, step_kind kind,
     case step_kind::read:
         r = SSL_read_ex(s.ssl, read_target.data(), read_target.size(), &n);
         break;
-    case step_kind::write: {
-        const gather& writes = *gathered;
-        if (writes.count == 1 || writes.parts[0].size() >= max_record) {
-            r = SSL_write_ex(s.ssl, writes.parts[0].data(), writes.parts[0].size(), &n);
-        } else {
-            // The same bytes are gathered again on a retry, as OpenSSL requires.
-            thread_local std::array<std::uint8_t, max_record> scratch;
-            std::size_t used = 0;
-            for (std::size_t i = 0; i < writes.count && used < scratch.size(); ++i) {
-                const std::size_t take = std::min(writes.parts[i].size(), scratch.size() - used);
-                std::memcpy(scratch.data() + used, writes.parts[i].data(), take);
-                used += take;
-            }
-            r = SSL_write_ex(s.ssl, scratch.data(), used, &n);
-        }
+    case step_kind::write:
+        r = write_gathered(s.ssl, gathered->parts, gathered->count, n);
         break;
-    }
     }
     if (r > 0) {
         return {step_result::kind::done, n, {}};
     }
-    const int saved_errno = errno;
-    switch (SSL_get_error(s.ssl, r)) {
+    return failure(s.ssl, r, errno);
+}
+
+tls_socket::step_result tls_socket::failure(ssl_st* ssl, int r, int saved_errno) {
+    switch (SSL_get_error(ssl, r)) {
     case SSL_ERROR_WANT_READ:
         return {step_result::kind::want_read, 0, {}};
     case SSL_ERROR_WANT_WRITE:

@@ -142,6 +142,9 @@ private:
     static step_result step(impl& s, step_kind kind, const gather& writes);
     static step_result attempt(impl& s, step_kind kind, boost::asio::mutable_buffer read_target,
                                const gather* writes);
+    // What a call that returned `r` <= 0 means: wait for the socket, or fail with this error.
+    // `saved_errno`: errno right after the call (SSL_ERROR_SYSCALL).
+    static step_result failure(ssl_st* ssl, int r, int saved_errno);
     static bool timed_out(const impl& s) noexcept { return s.timed_out; }
     static boost::system::error_code timeout_error() noexcept;
 

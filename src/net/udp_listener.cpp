@@ -10,7 +10,6 @@
 
 #include "icegate/net/endpoint.hpp"
 #include "icegate/net/socket_options.hpp"
-#include "icegate/net/worker_io.hpp"
 
 namespace icegate::net {
 
@@ -34,8 +33,8 @@ boost::asio::ip::udp::socket open_udp_socket(boost::asio::io_context& io,
 }
 
 udp_listener::udp_listener(boost::asio::ip::udp::socket socket, packet_handler& handler,
-                           worker_io& io)
-    : socket_(std::move(socket)), handler_(handler), index_(io.add_listener(this)),
+                           client_links& links)
+    : socket_(std::move(socket)), handler_(handler), index_(links.add_listener(this)),
       rx_(batch * slot_size), tx_(batch * slot_size) {
     local_ = to_transport_address(socket_.local_endpoint());
     for (std::size_t i = 0; i < batch; ++i) {

@@ -14,10 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "icegate/net/endpoint.hpp"
-#include "icegate/net/udp_listener.hpp"
 #include "icegate/stun/error.hpp"
 #include "relay_socket.hpp"
-#include "stream_session.hpp"
 
 namespace icegate::net {
 
@@ -57,12 +55,12 @@ worker_io::~worker_io() {
     relays_.clear(); // before poller_ closes the epoll set they deregister from
 }
 
-std::uint64_t worker_io::add_listener(udp_listener* l) {
+std::uint64_t worker_io::add_listener(udp_link* l) {
     listeners_.push_back(l);
     return listeners_.size() - 1;
 }
 
-std::uint64_t worker_io::add_session(session_base* s) {
+std::uint64_t worker_io::add_session(stream_link* s) {
     const auto id = next_session_++;
     sessions_.emplace(id, s);
     return id;

@@ -12,7 +12,7 @@ namespace icegate::net {
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-ws_session::ws_session(tls_stream stream, std::shared_ptr<https_listener::state> st,
+ws_session::ws_session(tls_stream stream, std::shared_ptr<https_listener_state> st,
                        source_ticket ticket)
     : ws_(std::move(stream)), state_(std::move(st)), ticket_(std::move(ticket)),
       bound_(state_->limits.ws_buffer_limit) {

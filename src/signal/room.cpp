@@ -8,7 +8,7 @@ namespace icegate::signal {
 namespace {
 
 // A join is the one thing a stranger can trigger cheaply, and each costs a hash; the hashing
-// runs off the workers on a small bounded pool (see app/password_pool.hpp), but that pool is
+// runs off the workers on a small bounded pool (see net/background_pool.hpp), but that pool is
 // shared, so: libsodium's "interactive" time cost and 16 MiB (not its 64 MiB default), about
 // 10-15 ms per hash.
 constexpr unsigned long long password_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;

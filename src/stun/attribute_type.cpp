@@ -1,91 +1,103 @@
 // The known-attribute registry: names for every attribute type the codec understands.
 #include "icegate/stun/attribute_type.hpp"
 
+#include <array>
+
 namespace icegate::stun {
 
-std::string_view attribute_name(attribute_type t) noexcept {
-    using enum attribute_type;
-    switch (t) {
-    case mapped_address:
-        return "MAPPED-ADDRESS";
-    case username:
-        return "USERNAME";
-    case message_integrity:
-        return "MESSAGE-INTEGRITY";
-    case error_code:
-        return "ERROR-CODE";
-    case unknown_attributes:
-        return "UNKNOWN-ATTRIBUTES";
-    case realm:
-        return "REALM";
-    case nonce:
-        return "NONCE";
-    case message_integrity_sha256:
-        return "MESSAGE-INTEGRITY-SHA256";
-    case password_algorithm:
-        return "PASSWORD-ALGORITHM";
-    case userhash:
-        return "USERHASH";
-    case xor_mapped_address:
-        return "XOR-MAPPED-ADDRESS";
-    case password_algorithms:
-        return "PASSWORD-ALGORITHMS";
-    case alternate_domain:
-        return "ALTERNATE-DOMAIN";
-    case software:
-        return "SOFTWARE";
-    case alternate_server:
-        return "ALTERNATE-SERVER";
-    case fingerprint:
-        return "FINGERPRINT";
-    case channel_number:
-        return "CHANNEL-NUMBER";
-    case lifetime:
-        return "LIFETIME";
-    case xor_peer_address:
-        return "XOR-PEER-ADDRESS";
-    case data:
-        return "DATA";
-    case xor_relayed_address:
-        return "XOR-RELAYED-ADDRESS";
-    case requested_address_family:
-        return "REQUESTED-ADDRESS-FAMILY";
-    case even_port:
-        return "EVEN-PORT";
-    case requested_transport:
-        return "REQUESTED-TRANSPORT";
-    case dont_fragment:
-        return "DONT-FRAGMENT";
-    case reservation_token:
-        return "RESERVATION-TOKEN";
-    case additional_address_family:
-        return "ADDITIONAL-ADDRESS-FAMILY";
-    case address_error_code:
-        return "ADDRESS-ERROR-CODE";
-    case icmp:
-        return "ICMP";
-    case connection_id:
-        return "CONNECTION-ID";
-    case change_request:
-        return "CHANGE-REQUEST";
-    case padding:
-        return "PADDING";
-    case response_port:
-        return "RESPONSE-PORT";
-    case response_origin:
-        return "RESPONSE-ORIGIN";
-    case other_address:
-        return "OTHER-ADDRESS";
-    case priority:
-        return "PRIORITY";
-    case use_candidate:
-        return "USE-CANDIDATE";
-    case ice_controlled:
-        return "ICE-CONTROLLED";
-    case ice_controlling:
-        return "ICE-CONTROLLING";
+namespace {
+
+struct registry_entry {
+    attribute_type type;
+    std::string_view name;
+};
+
+using enum attribute_type;
+
+constexpr registry_entry registry[] = {
+    {mapped_address, "MAPPED-ADDRESS"},
+    {username, "USERNAME"},
+    {message_integrity, "MESSAGE-INTEGRITY"},
+    {error_code, "ERROR-CODE"},
+    {unknown_attributes, "UNKNOWN-ATTRIBUTES"},
+    {realm, "REALM"},
+    {nonce, "NONCE"},
+    {message_integrity_sha256, "MESSAGE-INTEGRITY-SHA256"},
+    {password_algorithm, "PASSWORD-ALGORITHM"},
+    {userhash, "USERHASH"},
+    {xor_mapped_address, "XOR-MAPPED-ADDRESS"},
+    {password_algorithms, "PASSWORD-ALGORITHMS"},
+    {alternate_domain, "ALTERNATE-DOMAIN"},
+    {software, "SOFTWARE"},
+    {alternate_server, "ALTERNATE-SERVER"},
+    {fingerprint, "FINGERPRINT"},
+    {channel_number, "CHANNEL-NUMBER"},
+    {lifetime, "LIFETIME"},
+    {xor_peer_address, "XOR-PEER-ADDRESS"},
+    {data, "DATA"},
+    {xor_relayed_address, "XOR-RELAYED-ADDRESS"},
+    {requested_address_family, "REQUESTED-ADDRESS-FAMILY"},
+    {even_port, "EVEN-PORT"},
+    {requested_transport, "REQUESTED-TRANSPORT"},
+    {dont_fragment, "DONT-FRAGMENT"},
+    {reservation_token, "RESERVATION-TOKEN"},
+    {additional_address_family, "ADDITIONAL-ADDRESS-FAMILY"},
+    {address_error_code, "ADDRESS-ERROR-CODE"},
+    {icmp, "ICMP"},
+    {connection_id, "CONNECTION-ID"},
+    {change_request, "CHANGE-REQUEST"},
+    {padding, "PADDING"},
+    {response_port, "RESPONSE-PORT"},
+    {response_origin, "RESPONSE-ORIGIN"},
+    {other_address, "OTHER-ADDRESS"},
+    {priority, "PRIORITY"},
+    {use_candidate, "USE-CANDIDATE"},
+    {ice_controlled, "ICE-CONTROLLED"},
+    {ice_controlling, "ICE-CONTROLLING"},
+};
+
+// Every known type lies in 0x0000-0x003F or 0x8000-0x803F: the names sit in one table indexed
+// by the low six bits, per half, so a lookup (is_known_attribute runs once per
+// comprehension-required attribute of every parsed message) is a bounds check and a load.
+constexpr std::uint16_t block = 0x40;
+using name_table = std::array<std::string_view, 2 * block>;
+
+constexpr std::size_t slot_of(std::uint16_t t) noexcept {
+    return (t >= 0x8000 ? block : 0) + (t & 0x7FFF);
+}
+
+constexpr bool fits(std::uint16_t t) noexcept {
+    return (t & 0x7FFF) < block;
+}
+
+constexpr name_table make_names() {
+    name_table names{};
+    for (const auto& e : registry) {
+        names[slot_of(static_cast<std::uint16_t>(e.type))] = e.name;
     }
-    return {};
+    return names;
+}
+
+constexpr bool registry_fits() {
+    name_table seen{};
+    for (const auto& e : registry) {
+        const auto t = static_cast<std::uint16_t>(e.type);
+        if (!fits(t) || e.name.empty() || !seen[slot_of(t)].empty()) {
+            return false;
+        }
+        seen[slot_of(t)] = e.name;
+    }
+    return true;
+}
+static_assert(registry_fits(), "a type outside the table's two blocks, or listed twice");
+
+constexpr name_table names = make_names();
+
+} // namespace
+
+std::string_view attribute_name(attribute_type t) noexcept {
+    const auto v = static_cast<std::uint16_t>(t);
+    return fits(v) ? names[slot_of(v)] : std::string_view{};
 }
 
 bool is_known_attribute(attribute_type t) noexcept {

@@ -13,7 +13,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "icegate/net/https_listener.hpp"
+#include "icegate/net/http_limits.hpp"
 
 namespace icegate::net {
 

@@ -13,6 +13,7 @@
 
 #include <boost/asio/ip/udp.hpp>
 
+#include "icegate/net/client_links.hpp"
 #include "icegate/net/packet_handler.hpp"
 
 namespace icegate::net {
@@ -22,14 +23,13 @@ namespace icegate::net {
 boost::asio::ip::udp::socket open_udp_socket(boost::asio::io_context& io,
                                              const boost::asio::ip::udp::endpoint& ep);
 
-class worker_io;
-
-class udp_listener {
+class udp_listener final : public udp_link {
 public:
     static constexpr std::size_t batch = 32;
     static constexpr std::size_t slot_size = 4096; // larger datagrams are dropped
 
-    udp_listener(boost::asio::ip::udp::socket socket, packet_handler& handler, worker_io& io);
+    // `links`: the worker's worker_io, which sends the engine's replies through this socket.
+    udp_listener(boost::asio::ip::udp::socket socket, packet_handler& handler, client_links& links);
     udp_listener(const udp_listener&) = delete;
     udp_listener& operator=(const udp_listener&) = delete;
 
@@ -39,8 +39,9 @@ public:
 
     // Queues a datagram to `to`; it leaves with the batch (flush(), or when the batch fills).
     // Returns false when it was dropped (too large).
-    bool send(const stun::transport_address& to, std::span<const std::uint8_t> bytes) noexcept;
-    void flush() noexcept;
+    bool send(const stun::transport_address& to,
+              std::span<const std::uint8_t> bytes) noexcept override;
+    void flush() noexcept override;
 
 private:
     void do_wait();

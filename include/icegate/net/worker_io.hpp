@@ -21,13 +21,12 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include "icegate/net/client_links.hpp"
 #include "icegate/turn/io_port.hpp"
 #include "icegate/turn/reservation_table.hpp"
 
 namespace icegate::net {
 
-class udp_listener;
-class session_base;
 class relay_socket;
 
 struct relay_settings {
@@ -43,7 +42,7 @@ struct relay_settings {
 using peer_datagram_fn = std::function<void(turn::relay_id, const stun::transport_address&,
                                             std::span<const std::uint8_t>)>;
 
-class worker_io final : public turn::io_port {
+class worker_io final : public turn::io_port, public client_links {
 public:
     // `reservations` (shared by all workers, may be null): ports the allocator skips.
     worker_io(boost::asio::io_context& io, relay_settings relays,
@@ -54,10 +53,10 @@ public:
 
     void on_peer_datagram(peer_datagram_fn fn) { on_peer_ = std::move(fn); }
 
-    // Listeners and sessions register so replies can find them. Returns the conn id.
-    std::uint64_t add_listener(udp_listener* l);
-    std::uint64_t add_session(session_base* s);
-    void remove_session(std::uint64_t id) noexcept;
+    // client_links: listeners and sessions register so replies can find them.
+    std::uint64_t add_listener(udp_link* l) override;
+    std::uint64_t add_session(stream_link* s) override;
+    void remove_session(std::uint64_t id) noexcept override;
 
     // turn::io_port
     result<turn::relay_binding> open_relay(const turn::relay_request& req) noexcept override;
@@ -101,8 +100,8 @@ private:
     boost::asio::io_context& io_;
     relay_settings settings_;
     std::shared_ptr<const turn::reservation_table> reservations_;
-    std::vector<udp_listener*> listeners_;
-    std::unordered_map<std::uint64_t, session_base*> sessions_;
+    std::vector<udp_link*> listeners_;
+    std::unordered_map<std::uint64_t, stream_link*> sessions_;
     std::uint64_t next_session_ = 1;
     // Owns the epoll set; declared before relays_, which deregister from it when destroyed.
     boost::asio::posix::stream_descriptor poller_;
