@@ -26,7 +26,13 @@ const app = {
   lastStats: new Map(), // session -> stats.collect() result
   errors: [],
   joins: 0, // joined frames received: 1 + resumes + fresh rejoins
+  awaited: new Map(), // session -> timer: peers kept after a resume until they are back
 };
+
+// After a resume, a peer missing from `joined` may be on its way back (the server restarted and
+// it has not resumed yet; it keeps its session): it stays this long before it counts as gone.
+// A peer that really left while we were away gets its `peer` leave in the replay at once.
+const PEER_RETURN_MS = 40000;
 
 const log = new SignalLog($('#sig-log'));
 const panel = new Panel({
@@ -117,19 +123,32 @@ function onJoined({ frame, resumed, fresh }) {
       addPeer(p);
     }
   }
-  for (const s of [...app.peers.keys()]) if (!listed.has(s)) removePeer(s);
+  for (const s of [...app.peers.keys()]) {
+    if (listed.has(s)) peerBack(s);
+    else if (resumed) awaitPeer(s);
+    else removePeer(s);
+  }
   for (const peer of app.peers.values()) {
     peer.setConfiguration(rtcConfig());
     if (resumed) peer.resumed();
   }
-  if (!resumed) chat.reset(frame.history);
+  if (resumed) chat.merge(frame.history);
+  else chat.reset(frame.history);
   sendState();
 }
 
 function onFrame(f) {
   switch (f.type) {
     case 'peer':
-      if (f.kind === 'join') addPeer(f);
+      if (f.kind === 'join' && app.awaited.has(f.session)) {
+        // Back after a server restart, with the same session: the same Peer carries on.
+        peerBack(f.session);
+        const peer = app.peers.get(f.session);
+        if (f.name) peer.name = f.name;
+        setPeerState(peer, f.state);
+        peer.setConfiguration(rtcConfig());
+        peer.resumed();
+      } else if (f.kind === 'join') addPeer(f);
       else if (f.kind === 'leave') removePeer(f.session);
       else if (f.kind === 'update') {
         const peer = app.peers.get(f.session) || addPeer(f);
@@ -216,7 +235,18 @@ function onControl(peer, data) {
   }
 }
 
+function awaitPeer(session) {
+  if (app.awaited.has(session)) return;
+  app.awaited.set(session, setTimeout(() => removePeer(session), PEER_RETURN_MS));
+}
+
+function peerBack(session) {
+  clearTimeout(app.awaited.get(session));
+  app.awaited.delete(session);
+}
+
 function removePeer(session) {
+  peerBack(session);
   const peer = app.peers.get(session);
   if (!peer) return;
   peer.close();

@@ -11,6 +11,7 @@ export class Chat {
     this.sendFrame = send;
     this.panel = panel;
     this.messages = [];
+    this.seen = new Set(); // keys of the public messages shown, to drop repeats after a resume
     $('#chat-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const input = $('#chat-input');
@@ -30,12 +31,32 @@ export class Chat {
   // After a join that is not a resume: the list starts over from the server's history.
   reset(history) {
     this.messages = [];
+    this.seen.clear();
     $('#chat-log').replaceChildren();
     for (const m of history || []) this.add(m, true);
   }
 
+  // After a resume: the list stays, and only what it lacks is added. The history holds what
+  // was said while we were away (also replayed next: add() drops the repeat) and, after a
+  // server restart, what the members who came back before us said since.
+  merge(history) {
+    for (const m of history || []) this.add(m, true);
+  }
+
+  // The server stamps every public message with its sender and time: the same three make the
+  // same message, whether it came live, in a replay or in a history.
+  static key(m) {
+    if (m.to || m.private || typeof m.from !== 'string' || !Number.isFinite(Number(m.ts))) return null;
+    return `${m.from}|${Number(m.ts)}|${m.text}`;
+  }
+
   add(m, fromHistory = false) {
     if (typeof m.text !== 'string') return;
+    const key = Chat.key(m);
+    if (key !== null) {
+      if (this.seen.has(key)) return;
+      this.seen.add(key);
+    }
     const entry = {
       from: m.from, name: String(m.name ?? ''), text: m.text, ts: Number(m.ts) || Date.now(),
       private: !!m.private, to: m.to || null, mine: m.from === this.mySession(),

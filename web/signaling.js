@@ -1,10 +1,12 @@
-// The WebSocket signaling client (docs/signaling.md): join, keepalive, resume with backoff.
+// The WebSocket signaling client (docs/signaling.md): join, keepalive, resume with backoff,
+// and a server's goaway (it drains): resume after the delay it names.
 // Emits events: 'joined' (frame, {resumed, fresh}), 'frame' (every other server frame),
 // 'status' (detail: 'connecting' | 'open' | 'reconnecting' | 'closed'), 'fatal' (error frame
 // that ends the session), 'log' ({dir, frame}).
 
 const PING_EVERY_MS = 15000;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
+const GOAWAY_MAX_MS = 60000;
 
 export class Signaling extends EventTarget {
   constructor(url) {
@@ -20,6 +22,7 @@ export class Signaling extends EventTarget {
     this.pingTimer = null;
     this.retryTimer = null;
     this.nextId = 1;
+    this.goawayMs = null; // set by a goaway frame: the first retry waits this long
   }
 
   emit(type, detail) {
@@ -88,6 +91,19 @@ export class Signaling extends EventTarget {
   }
 
   onFrame(f) {
+    if (f.type === 'goaway') {
+      // The server is shutting down and closes this socket (1001) next: come back with resume
+      // after about reconnect_ms (to this node once it answers again, or another), then back off.
+      const ms = Number(f.reconnect_ms);
+      this.goawayMs = Number.isFinite(ms) ? Math.min(Math.max(ms, 0), GOAWAY_MAX_MS) : 0;
+      return;
+    }
+    if (f.type === 'resume') {
+      // A fresh resume token (the server sends one every few minutes): the newest one also
+      // works after the server restarted.
+      if (typeof f.resume === 'string' && f.resume) this.resumeToken = f.resume;
+      return;
+    }
     if (f.type === 'joined') {
       const resumed = this.session !== null && f.session === this.session;
       const fresh = this.session !== null && !resumed;
@@ -120,8 +136,14 @@ export class Signaling extends EventTarget {
   scheduleRetry() {
     if (this.closedByUs) return;
     this.setStatus(this.session ? 'reconnecting' : 'connecting');
-    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] * (0.75 + Math.random() / 2);
-    this.attempt += 1;
+    let delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] * (0.75 + Math.random() / 2);
+    if (this.goawayMs !== null) {
+      // Spread a whole node's clients over half the time again, so they do not all come at once.
+      delay = this.goawayMs * (1 + Math.random() / 2);
+      this.goawayMs = null;
+    } else {
+      this.attempt += 1;
+    }
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.open(), delay);
   }

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -13,14 +14,18 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "drain.hpp"
 #include "icegate/admin/admin_commands.hpp"
 #include "icegate/config/config.hpp"
 #include "icegate/config/config_discovery.hpp"
 #include "icegate/logging/setup.hpp"
+#include "icegate/net/file_watcher.hpp"
 #include "icegate/net/tls_material.hpp"
+#include "icegate/probe/probe_command.hpp"
 #include "server.hpp"
 
 namespace icegate::app {
@@ -37,6 +42,8 @@ Commands:
   user key NAME REALM      print the long-term key for a password read from stdin
   user add|remove|list     manage a users file (auth.users_file): icegate user --help
   credential               mint a TURN REST credential as JSON: icegate credential --help
+  probe TARGET|-c FILE     check a running server end to end (STUN, TURN, WebSocket):
+                           icegate probe --help
   version                  print the version
   help                     print this text
 
@@ -163,6 +170,79 @@ void raise_descriptor_limit() {
     }
 }
 
+// SIGHUP: the config and its users file read again and swapped in. A config that does not load
+// changes nothing: the error names file, line and key, and the running config keeps serving.
+// Returns the config now in force, or null when the reload failed.
+std::shared_ptr<const config> reload(server& srv, const options& o) {
+    std::shared_ptr<const config> loaded;
+    if (srv.draining()) {
+        // Nothing to gain, and its READY=1 would tell systemd the stop is over.
+        spdlog::get("app")->warn("reload ignored: the server is draining");
+        return loaded;
+    }
+    auto log = spdlog::get("app");
+    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    sd_notify(0, ("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(now_us)).c_str());
+    try {
+        const auto next = find_config(o.config);
+        const auto restart_keys = srv.reload(next);
+        for (const auto& w : next->warnings) {
+            log->warn("{}", w);
+        }
+        for (const auto& key : restart_keys) {
+            log->warn("reload: {} changed, which needs a restart: it keeps its running value", key);
+        }
+        log->info("reloaded {}", next->source.string());
+        logging::setup_logging(next->log); // last: the lines above still show at the old level
+        loaded = next;
+    } catch (const std::exception& e) {
+        srv.count_failed_reload();
+        log->error("reload failed, the running config keeps serving: {}", e.what());
+    }
+    sd_notify(0, "READY=1");
+    return loaded;
+}
+
+// auth.users_file is watched, so `icegate user add|remove` takes effect within a second without
+// a signal: a change reloads as SIGHUP does. Follows the path a reload names.
+class users_file_watch {
+public:
+    users_file_watch(boost::asio::io_context& io, server& srv, const options& o)
+        : io_(io), srv_(srv), o_(o) {}
+
+    void follow(const config& c) {
+        if (c.auth.users_file.empty()) {
+            watcher_.reset();
+            return;
+        }
+        if (watcher_ && watcher_->file() == c.auth.users_file) {
+            return;
+        }
+        try {
+            watcher_ = std::make_unique<net::file_watcher>(io_, c.auth.users_file, [this] {
+                spdlog::get("app")->info("{} changed: reloading", watcher_->file().string());
+                if (auto now = reload(srv_, o_)) {
+                    // Not from inside the watcher's own callback: follow may replace it.
+                    boost::asio::post(io_, [this, now = std::move(now)] { follow(*now); });
+                }
+            });
+        } catch (const std::exception& e) {
+            watcher_.reset();
+            spdlog::get("app")->warn("cannot watch auth.users_file ({}): send SIGHUP after "
+                                     "changing it",
+                                     e.what());
+        }
+    }
+
+private:
+    boost::asio::io_context& io_;
+    server& srv_;
+    const options& o_;
+    std::unique_ptr<net::file_watcher> watcher_;
+};
+
 int serve(const options& o) {
     const auto cfg = find_config(o.config);
     // Lines reach journald or a test's pipe as they are written, not when a buffer fills.
@@ -179,20 +259,24 @@ int serve(const options& o) {
     announce(*cfg, bound);
     sd_notify(0, "READY=1");
 
+    users_file_watch users_watch(main_io, srv, o);
+    users_watch.follow(*cfg);
+
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int sig) {
             if (ec) {
                 return;
             }
             if (sig == SIGHUP) {
-                spdlog::get("app")->warn("SIGHUP: live reload is not implemented yet; restart "
-                                         "icegate to apply config changes");
+                if (const auto now = reload(srv, o)) {
+                    users_watch.follow(*now);
+                }
                 signals.async_wait(on_signal);
                 return;
             }
-            spdlog::get("app")->info("signal {}: shutting down", sig);
-            sd_notify(0, "STOPPING=1");
-            main_io.stop();
+            if (on_stop_signal(srv, main_io, sig)) {
+                signals.async_wait(on_signal); // a second SIGTERM or SIGINT cuts the drain short
+            }
         };
     signals.async_wait(on_signal);
     main_io.run();
@@ -207,6 +291,9 @@ int serve(const options& o) {
 int run_cli(std::span<char*> args) {
     if (args.size() > 1 && is_admin_command(args[1])) {
         return run_admin_command(args); // own options and error handling
+    }
+    if (args.size() > 1 && std::string_view(args[1]) == "probe") {
+        return probe::run_probe_command(args); // likewise
     }
     const auto o = parse_args(args);
     if (!o) {

@@ -70,12 +70,13 @@ private:
 // One WebSocket paired with its session: socket events in, the session's requests out.
 class session_socket final : public net::ws_handler, public signal::session_port {
 public:
-    session_socket(const front_settings& fs, room_router& router, net::ws_connection& conn,
-                   std::shared_ptr<net::ws_connection> shared, std::string ip, std::string host)
-        : fs_(fs), router_(router), conn_(conn),
+    session_socket(std::shared_ptr<const front_settings> fs, room_router& router,
+                   net::ws_connection& conn, std::shared_ptr<net::ws_connection> shared,
+                   std::string ip, std::string host)
+        : fs_(std::move(fs)), router_(router), conn_(conn),
           link_(std::make_shared<conn_link>(conn.executor(), std::move(shared))),
           ip_(std::move(ip)), host_(std::move(host)), ice_user_(random_token()),
-          session_(fs.session, *this, link_, signal_clock()) {}
+          session_(fs_->session, *this, link_, signal_clock()) {}
     ~session_socket() override { *alive_ = false; }
 
     void on_text(std::string_view text) override { session_.on_text(text, signal_clock()); }
@@ -89,7 +90,7 @@ public:
     void close(std::uint16_t code, std::string_view reason) override { conn_.close(code, reason); }
     bool allow_join(signal::steady_time now) override { return router_.joins().allow(ip_, now); }
     std::vector<signal::ice_server> mint_ice(std::int64_t unix_now) override {
-        return fs_.ice->mint(host_, ice_user_, unix_now);
+        return fs_->ice->mint(host_, ice_user_, unix_now);
     }
     void start_join(signal::join_request req) override;
     void to_room(const std::string& room, signal::room_work work) override {
@@ -102,7 +103,7 @@ public:
     }
 
 private:
-    const front_settings& fs_;
+    std::shared_ptr<const front_settings> fs_; // this socket's snapshot, kept while it lives
     room_router& router_;
     net::ws_connection& conn_;
     std::shared_ptr<conn_link> link_;
@@ -155,9 +156,9 @@ net::http_response https_front::handle(const net::http_request& req,
                                        const boost::asio::ip::tcp::endpoint& remote) {
     const auto target = std::string_view(req.target().data(), req.target().size());
     if (target.substr(0, target.find('?')) == "/metrics") {
-        return handle_metrics_request(req, settings_.web, remote.address());
+        return handle_metrics_request(req, settings_->web, remote.address());
     }
-    return handle_web_request(req, settings_.web, unix_now(), random_token());
+    return handle_web_request(req, settings_->web, unix_now(), random_token());
 }
 
 std::unique_ptr<net::ws_handler> https_front::accept_websocket(
@@ -179,7 +180,7 @@ std::unique_ptr<net::ws_handler> https_front::accept_websocket(
         return std::string_view(v.data(), v.size());
     };
     const std::string_view host = field(http::field::host);
-    if (!origin_allowed(field(http::field::origin), host, settings_.allowed_origins)) {
+    if (!origin_allowed(field(http::field::origin), host, settings_->allowed_origins)) {
         spdlog::get("signal")->info("refused WebSocket from {}: origin '{}' not allowed",
                                     remote.address().to_string(),
                                     std::string(field(http::field::origin)));

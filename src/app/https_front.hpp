@@ -15,7 +15,8 @@
 
 namespace icegate::app {
 
-// What every worker's front shares; read-only once the server runs.
+// What every worker's front reads; immutable. A reload makes a new one and hands it to each
+// front on its worker; a WebSocket keeps the snapshot it was opened with.
 struct front_settings {
     signal::session_settings session;
     std::vector<std::string> allowed_origins; // lowercase; empty: same origin only
@@ -25,8 +26,12 @@ struct front_settings {
 
 class https_front : public net::http_app {
 public:
-    https_front(const front_settings& settings, room_router& router)
-        : settings_(settings), router_(router) {}
+    https_front(std::shared_ptr<const front_settings> settings, room_router& router)
+        : settings_(std::move(settings)), router_(router) {}
+    // On the front's worker.
+    void set_settings(std::shared_ptr<const front_settings> settings) {
+        settings_ = std::move(settings);
+    }
     net::http_response handle(const net::http_request& req,
                               const boost::asio::ip::tcp::endpoint& remote) override;
     std::unique_ptr<net::ws_handler> accept_websocket(const net::http_request& req,
@@ -35,7 +40,7 @@ public:
                                                       net::http_response& refusal) override;
 
 private:
-    const front_settings& settings_;
+    std::shared_ptr<const front_settings> settings_;
     room_router& router_;
 };
 

@@ -16,6 +16,7 @@
 #include "icegate/net/endpoint.hpp"
 #include "icegate/net/tls_material.hpp"
 #include "icegate/web/origin.hpp"
+#include "resume_key.hpp"
 #include "turn_setup.hpp"
 
 namespace icegate::app {
@@ -55,22 +56,29 @@ std::string with_port(const listen_address& la, std::uint16_t port) {
     return copy.to_string();
 }
 
+} // namespace
+
 // The web client's TURN credentials need a REST secret: without a configured one, a random one
-// made now serves this run (nobody else knows it, so it opens nothing).
-std::shared_ptr<const config> with_rest_secret(std::shared_ptr<const config> cfg) {
+// made at start serves this run (nobody else knows it, so it opens nothing), reloads included.
+std::shared_ptr<const config> server::with_rest_secret(std::shared_ptr<const config> cfg) {
     if (!cfg->http.listen || !cfg->auth.secrets.empty()) {
         return cfg;
     }
-    std::array<std::uint8_t, 32> raw{};
-    randombytes_buf(raw.data(), raw.size());
-    std::array<char, raw.size() * 2 + 1> hex{};
-    sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+    if (generated_secret_.empty()) {
+        std::array<std::uint8_t, 32> raw{};
+        randombytes_buf(raw.data(), raw.size());
+        std::array<char, raw.size() * 2 + 1> hex{};
+        sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+        generated_secret_ = hex.data();
+        spdlog::get("app")->info("auth.secrets is empty: TURN credentials for the web client "
+                                 "come from a random secret made for this run");
+    }
     auto copy = std::make_shared<config>(*cfg);
-    copy->auth.secrets.emplace_back(hex.data());
-    spdlog::get("app")->info("auth.secrets is empty: TURN credentials for the web client come from "
-                             "a random secret made for this run");
+    copy->auth.secrets.push_back(generated_secret_);
     return copy;
 }
+
+namespace {
 
 // One info line per room lifecycle event (design.md section 6).
 void log_room_event(const signal::table_event& e) {
@@ -102,14 +110,16 @@ net::stream_limits limits_of(const config& c, std::shared_ptr<net::source_limite
 } // namespace
 
 server::server(std::shared_ptr<const config> cfg)
-    : cfg_(with_rest_secret(std::move(cfg))), quotas_(std::make_shared<turn::quota_table>()),
+    : cfg_(with_rest_secret(std::move(cfg))), policy_cfg_(cfg_),
+      quotas_(std::make_shared<turn::quota_table>()),
       reservations_(std::make_shared<turn::reservation_table>()), metrics_(cfg_->workers),
       per_source_(std::make_shared<net::source_limiter>(cfg_->limits.connections_per_address)) {
     check_listeners_outside_relay_ports(*cfg_);
     relays_ = resolve_relay_addresses(*cfg_);
     const auto& relays = relays_;
     check_relay_addresses(relays);
-    const auto auth = std::make_shared<const turn::authenticator>(make_auth_settings(*cfg_));
+    auth_settings_ = make_auth_settings(*cfg_);
+    const auto auth = std::make_shared<const turn::authenticator>(auth_settings_);
     auto interfaces = net::interface_addresses();
     if (!interfaces) {
         throw std::runtime_error("cannot read the addresses of the local interfaces (getifaddrs)");
@@ -124,6 +134,12 @@ server::server(std::shared_ptr<const config> cfg)
     }
     log->info("relay addresses: {} {}", relays.v4 ? relays.v4->to_string() : "-",
               relays.v6 ? relays.v6->to_string() : "-");
+    // Read once: state_dir is restart-only, and a restart is what the key is kept for.
+    const signal::resume_key resume_key = load_resume_key(cfg_->state_dir);
+    if (cfg_->state_dir.empty()) {
+        log->info("no state_dir: resume tokens use a key made for this run, so members cannot "
+                  "resume into their rooms after a restart");
+    }
     for (unsigned i = 0; i < cfg_->workers; ++i) {
         worker_slot slot;
         slot.w = std::make_unique<net::worker>(i);
@@ -138,17 +154,15 @@ server::server(std::shared_ptr<const config> cfg)
             e->on_peer_datagram(id, peer, bytes, read_clock());
         });
         slot.handler = std::make_unique<engine_handler>(*slot.engine);
-        signal::room_settings rs;
-        rs.capacity = cfg_->signal.room_capacity;
-        rs.history_bytes = cfg_->signal.history_bytes / cfg_->workers;
-        // Room password checks: enough for a whole room to (re)join at once.
-        rs.password_burst = std::max(rs.password_burst, 2.0 * rs.capacity);
         slot.rooms = std::make_unique<signal::room_table>(
-            rs, [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); });
+            room_settings_of(*cfg_),
+            [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); },
+            resume_key);
         slot.rooms->on_event(log_room_event);
         slot.tick = std::make_unique<boost::asio::steady_timer>(slot.w->io());
         slots_.push_back(std::move(slot));
     }
+    interfaces_ = *interfaces;
     watcher_ = std::make_unique<net::interface_watcher>(
         slots_.front().w->io(), std::move(*interfaces),
         [this](const std::vector<stun::transport_address>& a) { on_interfaces_changed(a); });
@@ -156,7 +170,8 @@ server::server(std::shared_ptr<const config> cfg)
 
 // On worker 0: one new immutable policy for all, swapped in by each worker on its own thread.
 void server::on_interfaces_changed(const std::vector<stun::transport_address>& interfaces) {
-    const auto policy = make_peer_policy(*cfg_, relays_, live_, interfaces);
+    interfaces_ = interfaces;
+    const auto policy = make_peer_policy(*policy_cfg_, relays_, live_, interfaces_);
     for (auto& slot : slots_) {
         slot.w->post([e = slot.engine.get(), policy] { e->set_peer_policy(policy); });
     }
@@ -256,18 +271,8 @@ std::string server::open_https(const listen_address& la) {
     room_router::settings rs;
     rs.join_rate = cfg_->signal.join_rate;
     router_ = std::make_unique<room_router>(rs, std::move(workers), std::move(tables));
-    front_ = std::make_unique<front_settings>();
-    auto& f = *front_;
-    f.ice = std::make_shared<const ice_minter>(*cfg_, bound_, cfg_->auth.secrets.front());
-    f.session.message_rate = cfg_->signal.message_rate;
-    f.session.join_secret = cfg_->signal.join_secret;
-    f.session.ice_refresh = f.ice->ttl() * 4 / 5;
-    f.allowed_origins = lowercase_origins(cfg_->http.allowed_origins);
-    f.web.web_root = resolve_web_root(cfg_->http.web_root);
-    f.web.ice = f.ice.get();
-    f.web.join_secret = cfg_->signal.join_secret;
-    f.web.metrics = &metrics_;
-    f.web.metrics_allow = cfg_->metrics.allow;
+    web_root_ = resolve_web_root(cfg_->http.web_root);
+    front_ = make_front_settings(*cfg_);
     auto tls = tls_context();
     boost::asio::ip::tcp::endpoint ep(la.address, la.port);
     if (ep.port() == 0) {
@@ -276,7 +281,7 @@ std::string server::open_https(const listen_address& la) {
     for (auto& slot : slots_) {
         auto acceptor = net::open_tcp_acceptor(slot.w->io(), ep);
         ep.port(acceptor.local_endpoint().port());
-        slot.web = std::make_unique<https_front>(*front_, *router_);
+        slot.web = std::make_unique<https_front>(front_, *router_);
         net::http_limits limits;
         limits.per_source = per_source_;
         slot.https =
@@ -304,14 +309,20 @@ net::tls_settings make_tls_settings(const config& c) {
 }
 
 std::shared_ptr<boost::asio::ssl::context> server::tls_context() {
-    if (tls_) {
-        return tls_;
+    if (!tls_) {
+        tls_ = build_tls_context(*cfg_);
     }
-    const auto material = net::ensure_tls_material(make_tls_settings(*cfg_));
+    return tls_;
+}
+
+// The certificate and key as the config names them now (read again: a reload after a renewal
+// picks up the new files), else the self-signed pair in state_dir. Throws when they do not load.
+std::shared_ptr<boost::asio::ssl::context> server::build_tls_context(const config& c) {
+    const auto material = net::ensure_tls_material(make_tls_settings(c));
     auto log = spdlog::get("app");
-    if (material.generated && !cfg_->tls.certificate.empty()) {
+    if (material.generated && !c.tls.certificate.empty()) {
         log->warn("tls.certificate {} not found: using a self-signed certificate instead: {}",
-                  cfg_->tls.certificate.string(), material.certificate.string());
+                  c.tls.certificate.string(), material.certificate.string());
     } else if (material.generated) {
         log->info("using a self-signed certificate: {}", material.certificate.string());
     }
@@ -320,8 +331,7 @@ std::shared_ptr<boost::asio::ssl::context> server::tls_context() {
     }
     log->info("certificate SPKI sha256 (for --ignore-certificate-errors-spki-list): {}",
               net::spki_sha256_base64(material.certificate));
-    tls_ = net::make_server_tls_context(material);
-    return tls_;
+    return net::make_server_tls_context(material);
 }
 
 void server::start() {
@@ -377,6 +387,8 @@ void server::publish_metrics(std::size_t w) {
     metrics_.publish(w, metric::accept_pauses, pauses);
     metrics_.publish(w, metric::connections_refused_per_address,
                      w == 0 ? per_source_->refused() : 0); // one shared count, in one slot
+    metrics_.publish(w, metric::config_reloads, w == 0 ? reloads_ok_.load() : 0);
+    metrics_.publish(w, metric::config_reload_failures, w == 0 ? reloads_failed_.load() : 0);
 }
 
 void server::stop() {
@@ -388,6 +400,9 @@ void server::stop() {
     }
     started_ = false;
     slots_.front().w->post([this] { watcher_->close(); });
+    if (drain_timer_) {
+        slots_.front().w->post([this] { drain_timer_->cancel(); }); // a drain cut short
+    }
     for (auto& slot : slots_) {
         slot.w->post([&slot] {
             slot.tick->cancel();

@@ -1,6 +1,10 @@
 // The running service: workers, their listeners and handlers, built from one config snapshot.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +50,22 @@ public:
     void start();
     // Closes listeners and connections on their workers, then joins the threads.
     void stop();
+    // Drain (SIGTERM, docs/operations.md), started once: TURN TCP/TLS acceptors close, a new
+    // Allocate gets 508 (or 300 Try Alternate), WebSockets get goaway then 1001 and upgrades
+    // 503, /healthz answers 503, while live allocations go on. `done` runs once, on worker 0,
+    // when no allocation and no WebSocket is left on any worker or the grace is over, with the
+    // number left. Returns shutdown.grace; 0s: nothing was started (exit at once).
+    std::chrono::seconds begin_drain(std::function<void(std::size_t left)> done);
+    bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+
+    // Live reload, from the thread that called start(): builds everything `next` changes
+    // (credentials, peer policy, limits, TLS context, signaling and web settings) and hands it
+    // to each worker, which swaps it in on its own thread. Restart-only keys keep their running
+    // value; the names of those that differ are returned. Throws, changing nothing, when
+    // something in `next` cannot be built (a certificate that does not load).
+    std::vector<std::string> reload(std::shared_ptr<const config> next);
+    // Counts a reload whose config did not load (for /metrics).
+    void count_failed_reload() noexcept { ++reloads_failed_; }
 
 private:
     // Declared so that destruction runs from the listeners down to the io_context, which
@@ -71,8 +91,20 @@ private:
     std::string open_stream(const listen_address& la);
     std::string open_https(const listen_address& la);
     std::shared_ptr<boost::asio::ssl::context> tls_context();
+    std::shared_ptr<boost::asio::ssl::context> build_tls_context(const config& c);
+    std::shared_ptr<const config> with_rest_secret(std::shared_ptr<const config> cfg);
+    std::shared_ptr<const front_settings> make_front_settings(const config& c);
+    static signal::room_settings room_settings_of(const config& c);
+    bool has_tls_listener() const;
 
+    std::string generated_secret_; // with_rest_secret's, kept across reloads
     std::shared_ptr<const config> cfg_;
+    // The config the peer policy is built from and the host's addresses: touched on worker 0
+    // only (interface changes arrive there; a reload posts its config there).
+    std::shared_ptr<const config> policy_cfg_;
+    std::vector<stun::transport_address> interfaces_;
+    std::shared_ptr<const turn::auth_settings> auth_settings_; // its nonce key outlives reloads
+    std::filesystem::path web_root_;                           // resolved once, at start
     std::shared_ptr<turn::quota_table> quotas_;
     std::shared_ptr<turn::reservation_table> reservations_; // EVEN-PORT, across workers
     // Relay ports of live allocations, across workers: the peer policy's relay exception.
@@ -84,12 +116,25 @@ private:
     std::shared_ptr<net::source_limiter> per_source_;
     // Declared before slots_: their fronts refer to them.
     std::unique_ptr<room_router> router_;
-    std::unique_ptr<front_settings> front_;
+    std::shared_ptr<const front_settings> front_;
     std::vector<worker_slot> slots_;
     std::unique_ptr<net::interface_watcher>
         watcher_; // on worker 0; after slots_: uses its io_context
     std::shared_ptr<boost::asio::ssl::context> tls_;
+    // Contexts replaced by reloads: kept, so no connection's TLS state outlives its context.
+    std::vector<std::shared_ptr<boost::asio::ssl::context>> retired_tls_;
+    std::atomic<std::uint64_t> reloads_ok_{0};
+    std::atomic<std::uint64_t> reloads_failed_{0};
     bool started_ = false;
+
+    // Drain state (drain.cpp); last, so that it goes before the workers' io_contexts.
+    void drain_tick(std::chrono::steady_clock::time_point deadline,
+                    std::function<void(std::size_t)> done);
+    std::size_t left() const noexcept;
+    std::atomic<bool> draining_{false}; // /healthz reads it (web_context::draining)
+    // Per worker: its allocations plus WebSockets as last reported; SIZE_MAX before a report.
+    std::unique_ptr<std::atomic<std::size_t>[]> left_;
+    std::unique_ptr<boost::asio::steady_timer> drain_timer_; // on worker 0
 };
 
 } // namespace icegate::app

@@ -256,6 +256,26 @@ void read_log(const yaml_value& v, log_config& log) {
     }
 }
 
+void read_shutdown(const yaml_value& v, shutdown_config& s) {
+    constexpr std::chrono::seconds max_grace{3600};
+    yaml_map m(v, {"grace", "alternate_server"});
+    if (auto x = m.get("grace")) {
+        s.grace = read_duration(*x, true);
+        if (s.grace > max_grace) {
+            x->fail_expected("a duration of at most 1h (0s: no drain)");
+        }
+    }
+    if (auto x = m.get("alternate_server")) {
+        // An empty string (or null) leaves it unset, as in the default config.
+        if (!x->is_scalar() || !x->node().Scalar().empty()) {
+            s.alternate_server = read_host_port(*x, turn::client_transport::udp);
+            if (s.alternate_server->port == 0) {
+                x->fail_expected("an address and port such as 203.0.113.7:3478 (port not 0)");
+            }
+        }
+    }
+}
+
 void read_top_scalars(const yaml_map& m, config& c) {
     if (auto x = m.get_raw("realm")) {
         c.realm = read_attribute_text(*x, false);
@@ -275,7 +295,7 @@ void read_top_scalars(const yaml_map& m, config& c) {
 
 void read_config(const yaml_value& root, config& c) {
     yaml_map m(root, {"realm", "workers", "software", "listen", "tls", "state_dir", "relay", "auth",
-                      "limits", "peers", "http", "signal", "metrics", "log"});
+                      "limits", "peers", "http", "signal", "metrics", "log", "shutdown"});
     read_top_scalars(m, c);
     if (auto x = m.get("listen")) {
         read_listen(*x, c.listen);
@@ -309,6 +329,9 @@ void read_config(const yaml_value& root, config& c) {
     }
     if (auto x = m.get("log")) {
         read_log(*x, c.log);
+    }
+    if (auto x = m.get("shutdown")) {
+        read_shutdown(*x, c.shutdown);
     }
     if (c.listen.empty() && !c.http.listen) {
         yaml_value(root.node(), "", root.source(), 0)

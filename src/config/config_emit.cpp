@@ -142,6 +142,18 @@ void emit_rest(YAML::Emitter& out, const config& c) {
     out << YAML::EndMap;
 }
 
+void emit_shutdown(YAML::Emitter& out, const shutdown_config& s) {
+    out << YAML::Key << "shutdown" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "grace" << YAML::Value << format_duration(s.grace);
+    out << YAML::Key << "alternate_server" << YAML::Value;
+    if (s.alternate_server) {
+        out << host_port(*s.alternate_server);
+    } else {
+        out << YAML::Null;
+    }
+    out << YAML::EndMap;
+}
+
 } // namespace
 
 std::string to_yaml(const config& c) {
@@ -151,6 +163,7 @@ std::string to_yaml(const config& c) {
     emit_auth(out, c.auth);
     emit_limits(out, c.limits);
     emit_rest(out, c);
+    emit_shutdown(out, c.shutdown);
     out << YAML::EndMap;
     return std::string(out.c_str()) + "\n";
 }

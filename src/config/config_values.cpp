@@ -202,7 +202,7 @@ std::uint32_t read_uint(const yaml_value& v, std::uint32_t min, std::uint32_t ma
     return static_cast<std::uint32_t>(*n);
 }
 
-std::chrono::seconds read_duration(const yaml_value& v) {
+std::chrono::seconds read_duration(const yaml_value& v, bool allow_zero) {
     static constexpr std::string_view what =
         "a duration with a unit (s, m, h or d, e.g. 600s, 10m, 1h30m)";
     const std::string& s = v.scalar(what);
@@ -210,7 +210,7 @@ std::chrono::seconds read_duration(const yaml_value& v) {
     if (!secs) {
         v.fail_expected(what);
     }
-    if (*secs == 0) {
+    if (*secs == 0 && !allow_zero) {
         v.fail_expected("a positive duration");
     }
     if (*secs > static_cast<std::uint64_t>(max_duration.count())) {

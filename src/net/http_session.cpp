@@ -107,6 +107,10 @@ void http_session::on_read(beast::error_code ec) {
         return write(plain_error(status, text));
     }
     if (beast::websocket::is_upgrade(parser_->get())) {
+        if (state_->draining) {
+            // Shutting down: the client retries later, here or (through a balancer) elsewhere.
+            return write(plain_error(http::status::service_unavailable, "draining\n"));
+        }
         return upgrade();
     }
     http_response res = state_->app.handle(parser_->get(), remote_);

@@ -72,6 +72,7 @@ public:
     boost::asio::any_io_executor executor() override { return ws_.get_executor(); }
     void shutdown() override { close(1001, "going away"); }
     void tick() override;
+    void drain(const std::shared_ptr<const std::string>& goaway) override;
 
 private:
     void on_accept(boost::beast::error_code ec);

@@ -16,7 +16,7 @@ https_listener::https_listener(boost::asio::ip::tcp::acceptor acceptor,
                                const http_limits& limits)
     : acceptor_(std::move(acceptor)), tick_(acceptor_.get_executor()),
       state_(std::make_shared<https_listener_state>(
-          https_listener_state{std::move(tls), app, limits, {}, false})),
+          https_listener_state{std::move(tls), app, limits, {}, false, false, 0})),
       pause_(acceptor_.get_executor()) {}
 
 https_listener::~https_listener() {
@@ -53,6 +53,12 @@ void https_listener::arm_tick() {
     });
 }
 
+void https_listener::set_tls(std::shared_ptr<boost::asio::ssl::context> tls) {
+    if (tls) {
+        state_->tls = std::move(tls);
+    }
+}
+
 void https_listener::close() {
     if (state_->closed) {
         return;
@@ -65,6 +71,24 @@ void https_listener::close() {
     const std::vector<https_session_base*> open(state_->sessions.begin(), state_->sessions.end());
     for (auto* s : open) {
         s->shutdown();
+    }
+}
+
+std::size_t https_listener::websockets() const noexcept {
+    return state_->websockets;
+}
+
+void https_listener::drain(std::shared_ptr<const std::string> goaway) {
+    if (state_->closed || state_->draining) {
+        return;
+    }
+    state_->draining = true;
+    // drain() may end a session (one still in its handshake): iterate over a copy.
+    const std::vector<https_session_base*> open(state_->sessions.begin(), state_->sessions.end());
+    for (auto* s : open) {
+        if (state_->sessions.contains(s)) {
+            s->drain(goaway);
+        }
     }
 }
 

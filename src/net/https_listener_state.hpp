@@ -20,6 +20,8 @@ public:
     virtual void shutdown() = 0;
     // Every https_tick_interval, from the listener's timer.
     virtual void tick() {}
+    // Drain: a WebSocket sends `goaway` and closes with 1001; an HTTP connection stays.
+    virtual void drain(const std::shared_ptr<const std::string>& /*goaway*/) {}
 };
 
 inline constexpr std::chrono::seconds https_tick_interval{5};
@@ -30,6 +32,8 @@ struct https_listener_state {
     http_limits limits;
     std::unordered_set<https_session_base*> sessions;
     bool closed = false;
+    bool draining = false;      // upgrades are refused with 503
+    std::size_t websockets = 0; // ws_session objects alive
 };
 
 } // namespace icegate::net

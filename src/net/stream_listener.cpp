@@ -56,6 +56,12 @@ void stream_listener::start() {
     do_accept();
 }
 
+void stream_listener::set_tls(std::shared_ptr<boost::asio::ssl::context> tls) {
+    if (state_->tls && tls) {
+        state_->tls = std::move(tls);
+    }
+}
+
 void stream_listener::close() {
     if (state_->closed) {
         return;
@@ -70,10 +76,17 @@ void stream_listener::close() {
     }
 }
 
+void stream_listener::stop_accepting() {
+    accepting_ = false;
+    pause_.cancel();
+    boost::system::error_code ignored;
+    acceptor_.close(ignored); // the pending accept completes with operation_aborted
+}
+
 void stream_listener::do_accept() {
     acceptor_.async_accept(
         [this, st = state_](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-            if (!st->closed) {
+            if (!st->closed && accepting_) {
                 on_accept(ec, std::move(socket));
             }
         });
@@ -82,7 +95,7 @@ void stream_listener::do_accept() {
 void stream_listener::on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
     if (ec) {
         if (pause_.pause_if_exhausted(ec, state_->local.to_string(), [this, st = state_] {
-                if (!st->closed) {
+                if (!st->closed && accepting_) {
                     do_accept();
                 }
             })) {

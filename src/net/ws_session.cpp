@@ -17,10 +17,12 @@ ws_session::ws_session(tls_stream stream, std::shared_ptr<https_listener_state> 
     : ws_(std::move(stream)), state_(std::move(st)), ticket_(std::move(ticket)),
       bound_(state_->limits.ws_buffer_limit) {
     state_->sessions.insert(this);
+    ++state_->websockets;
 }
 
 ws_session::~ws_session() {
     state_->sessions.erase(this);
+    --state_->websockets;
 }
 
 void ws_session::start(http_request req, std::unique_ptr<ws_handler> handler,
@@ -177,6 +179,14 @@ void ws_session::do_close() {
         boost::system::error_code ignored;
         beast::get_lowest_layer(self->ws_).socket().close(ignored);
     });
+}
+
+// The goaway goes out first (close() waits for the queue), then the close frame.
+void ws_session::drain(const std::shared_ptr<const std::string>& goaway) {
+    if (open_) {
+        send(goaway);
+    }
+    close(1001, "going away");
 }
 
 void ws_session::tick() {

@@ -56,4 +56,11 @@ bool join_limiter::allow(const std::string& ip, steady_time now) {
     return it->second.take(now);
 }
 
+void join_limiter::set_rate(double rate, double burst) {
+    std::lock_guard lock(mutex_);
+    rate_ = rate;
+    burst_ = burst;
+    buckets_.clear();
+}
+
 } // namespace icegate::signal

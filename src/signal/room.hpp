@@ -19,19 +19,18 @@ struct room;
 
 struct member {
     std::string session;
-    std::string secret; // the resume token is session + "." + secret
     std::string name;
     media_state state;
     room* home = nullptr;
     std::shared_ptr<link> conn; // null while detached
     std::chrono::steady_clock::time_point detached_at{};
+    std::chrono::steady_clock::time_point token_at{}; // its newest resume token was issued
     // Frames for a detached member, oldest first. Vectors, not deques: libstdc++'s deque
     // allocates about 600 bytes even when empty, and every idle member would carry them.
     std::vector<frame_ptr> missed;
     std::size_t missed_bytes = 0;
     bool evicting = false; // its missed queue overflowed; removed after this operation
 
-    std::string resume_token() const { return session + "." + secret; }
     peer_info info() const { return peer_info{session, name, state}; }
 };
 

@@ -1,4 +1,5 @@
-// room_table: joins, resumes, routing and fan-out for the signaling rooms of one worker.
+// room_table: joins, routing, fan-out, history and expiry for the signaling rooms of one worker
+// (resume is in room_resume.cpp).
 #include "icegate/signal/room_table.hpp"
 
 #include <sodium.h>
@@ -7,42 +8,15 @@
 #include <array>
 #include <cassert>
 #include <cstdlib>
-#include <functional>
 #include <optional>
-#include <set>
-#include <unordered_set>
+#include <span>
 #include <utility>
 
 #include "room.hpp"
+#include "room_table_impl.hpp"
 
 namespace icegate::signal {
 namespace {
-
-frame_ptr make_frame(std::string text) {
-    return std::make_shared<const std::string>(std::move(text));
-}
-
-void send_error(link& conn, errc code, std::string message, const std::optional<message_id>& re) {
-    conn.deliver(make_frame(serialize(error_frame{code, std::move(message)}, re)));
-}
-
-struct resume_parts {
-    std::string session;
-    std::string secret;
-};
-
-// A resume token is "session.secret"; anything else is not one of ours.
-std::optional<resume_parts> split_resume(const std::string& token) {
-    const auto dot = token.find('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == token.size()) {
-        return std::nullopt;
-    }
-    return resume_parts{token.substr(0, dot), token.substr(dot + 1)};
-}
-
-bool same_secret(const std::string& a, const std::string& b) {
-    return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 bool has_password(const join_message& msg) {
     return msg.password && !msg.password->empty();
@@ -54,15 +28,11 @@ join_result needs_work(password_op op, std::string hash, const std::string& pass
     return out;
 }
 
-// Rooms by the bytes of history they hold, largest last (pointers ordered by std::less).
-struct by_size {
-    bool operator()(const std::pair<std::size_t, room*>& a,
-                    const std::pair<std::size_t, room*>& b) const noexcept {
-        return a.first != b.first ? a.first < b.first : std::less<room*>{}(a.second, b.second);
-    }
-};
-
 } // namespace
+
+bool same_secret(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
 
 std::string random_id(const random_source& random) {
     constexpr std::size_t bytes = 16;
@@ -74,92 +44,42 @@ std::string random_id(const random_source& random) {
     return std::string(text.data());
 }
 
-struct room_table::impl {
-    room_settings settings;
-    random_source random;
-    table_event_handler events;
-    std::unordered_map<std::string, std::unique_ptr<room>> rooms;
-    std::unordered_map<std::string, member*> by_session;
-    std::unordered_set<member*> detached;
-    std::vector<std::string> evictions; // sessions whose missed frames overflowed
-    // Rooms holding history, by its size: over the table's budget, the largest room loses its
-    // oldest entry, so a room flooding chat pays for itself and a quiet room keeps its lines.
-    std::set<std::pair<std::size_t, room*>, by_size> by_history;
-    std::size_t history_total = 0;
-
-    void emit(table_event_kind kind, const room& r, std::string_view session = {}) const {
-        if (events) {
-            events(table_event{kind, r.name, session});
-        }
+// The member `to` names in the sender's room, or null after telling the sender.
+member* room_table::impl::target(member& from, const std::string& to,
+                                 const std::optional<message_id>& re) {
+    const auto it = by_session.find(to);
+    if (it == by_session.end() || it->second->home != from.home || it->second == &from) {
+        send_error(*from.conn, errc::no_such_peer, "no member '" + to + "' in this room", re);
+        return nullptr;
     }
+    return it->second;
+}
 
-    // The member `session` if `conn` is its current link; frames from anything else are stale.
-    member* current(const std::string& session, const link* conn) const {
-        const auto it = by_session.find(session);
-        if (conn == nullptr || it == by_session.end() || it->second->conn.get() != conn) {
-            return nullptr;
-        }
-        return it->second;
+// To the member's link, or into its missed queue while it is detached.
+void room_table::impl::send(member& m, const frame_ptr& f) {
+    if (m.conn) {
+        m.conn->deliver(f);
+        return;
     }
-
-    // The member `to` names in the sender's room, or null after telling the sender.
-    member* target(member& from, const std::string& to, const std::optional<message_id>& re) {
-        const auto it = by_session.find(to);
-        if (it == by_session.end() || it->second->home != from.home || it->second == &from) {
-            send_error(*from.conn, errc::no_such_peer, "no member '" + to + "' in this room", re);
-            return nullptr;
-        }
-        return it->second;
+    if (m.evicting) {
+        return;
     }
-
-    // To the member's link, or into its missed queue while it is detached.
-    void send(member& m, const frame_ptr& f) {
-        if (m.conn) {
-            m.conn->deliver(f);
-            return;
-        }
-        if (m.evicting) {
-            return;
-        }
-        if (m.missed.size() >= settings.max_missed ||
-            m.missed_bytes + f->size() > settings.max_missed_bytes) {
-            // Removing it now would change the room under the caller's loop: do it afterwards.
-            m.evicting = true;
-            m.missed.clear();
-            m.missed_bytes = 0;
-            evictions.push_back(m.session);
-            return;
-        }
-        m.missed.push_back(f);
-        m.missed_bytes += f->size();
+    if (m.missed.size() >= settings.max_missed ||
+        m.missed_bytes + f->size() > settings.max_missed_bytes) {
+        // Removing it now would change the room under the caller's loop: do it afterwards.
+        m.evicting = true;
+        m.missed.clear();
+        m.missed_bytes = 0;
+        evictions.push_back(m.session);
+        return;
     }
-
-    void fan_out(room& r, const frame_ptr& f, const member* except) {
-        for (const auto& m : r.members) {
-            if (m.get() != except) {
-                send(*m, f);
-            }
-        }
-    }
-
-    void deliver_joined(member& m, std::vector<ice_server> ice,
-                        const std::optional<message_id>& re);
-    std::optional<join_result> admit(room& r, const join_request& req, const clock_reading& clock);
-    std::optional<join_result> room_password(const join_request& req, std::string& hash) const;
-    std::string new_session() const;
-    room& create_room(const std::string& name, std::string password_hash);
-    join_result join_new(join_request& req, const clock_reading& clock);
-    member* resumable(const join_message& msg, const clock_reading& clock) const;
-    join_result resume(join_request& req, const clock_reading& clock);
-    void remove(member& m, table_event_kind why);
-    void flush_evictions();
-    void add_history(room& r, const chat_entry& e);
-    void set_history_bytes(room& r, std::size_t bytes);
-    void drop_oldest(room& r);
-};
+    m.missed.push_back(f);
+    m.missed_bytes += f->size();
+}
 
 void room_table::impl::deliver_joined(member& m, std::vector<ice_server> ice,
-                                      const std::optional<message_id>& re) {
+                                      const std::optional<message_id>& re,
+                                      const clock_reading& clock, bool resumed) {
     const room& r = *m.home;
     joined_frame f;
     f.session = m.session;
@@ -170,7 +90,8 @@ void room_table::impl::deliver_joined(member& m, std::vector<ice_server> ice,
         }
     }
     f.ice_servers = std::move(ice);
-    f.resume = m.resume_token();
+    f.resume = issue_token(m, clock);
+    f.resumed = resumed;
     const std::size_t skip = r.history.size() - std::min(r.history.size(), settings.history);
     f.history.assign(r.history.begin() + static_cast<std::ptrdiff_t>(skip), r.history.end());
     m.conn->deliver(make_frame(serialize(f, re)));
@@ -254,6 +175,19 @@ room& room_table::impl::create_room(const std::string& name, std::string passwor
     return r;
 }
 
+member& room_table::impl::add_member(room& r, std::string session, std::string name,
+                                     std::shared_ptr<link> conn) {
+    auto owned = std::make_unique<member>();
+    member& m = *owned;
+    m.session = std::move(session);
+    m.name = std::move(name);
+    m.home = &r;
+    m.conn = std::move(conn);
+    r.members.push_back(std::move(owned));
+    by_session.emplace(m.session, &m);
+    return m;
+}
+
 join_result room_table::impl::join_new(join_request& req, const clock_reading& clock) {
     const join_message& msg = req.msg;
     link& conn = *req.conn;
@@ -276,63 +210,11 @@ join_result room_table::impl::join_new(join_request& req, const clock_reading& c
     if (r == nullptr) {
         r = &create_room(msg.room, std::move(hash));
     }
-    auto owned = std::make_unique<member>();
-    member& m = *owned;
-    m.session = std::move(session);
-    m.secret = random_id(random);
-    m.name = msg.name;
-    m.home = r;
-    m.conn = req.conn;
-    r->members.push_back(std::move(owned));
-    by_session.emplace(m.session, &m);
+    member& m = add_member(*r, std::move(session), msg.name, req.conn);
     emit(table_event_kind::member_joined, *r, m.session);
-    deliver_joined(m, std::move(req.ice_servers), msg.id);
+    deliver_joined(m, std::move(req.ice_servers), msg.id, clock, false);
     fan_out(*r, make_frame(serialize(peer_frame{peer_kind::join, m.info()})), &m);
     return join_result{true, m.session, false};
-}
-
-// The member `msg.resume` names, if the token is right, for this room, and not expired.
-member* room_table::impl::resumable(const join_message& msg, const clock_reading& clock) const {
-    const auto parts = split_resume(*msg.resume);
-    if (!parts) {
-        return nullptr;
-    }
-    const auto it = by_session.find(parts->session);
-    if (it == by_session.end()) {
-        return nullptr;
-    }
-    member* m = it->second;
-    if (!same_secret(m->secret, parts->secret) || m->home->name != msg.room || m->evicting) {
-        return nullptr;
-    }
-    if (!m->conn && clock.now - m->detached_at >= settings.resume_window) {
-        return nullptr; // on_tick has not got to it yet
-    }
-    return m;
-}
-
-join_result room_table::impl::resume(join_request& req, const clock_reading& clock) {
-    const join_message& msg = req.msg;
-    member* m = resumable(msg, clock);
-    if (m == nullptr) {
-        send_error(*req.conn, errc::resume_failed, "resume token unknown or expired", msg.id);
-        return {};
-    }
-    // The old socket may not have noticed it is dead yet; a frame from it is stale from now on.
-    if (m->conn && m->conn != req.conn) {
-        std::shared_ptr<link> old = std::move(m->conn);
-        old->close(4000, "replaced by a resumed connection");
-    }
-    m->conn = req.conn;
-    detached.erase(m);
-    emit(table_event_kind::member_resumed, *m->home, m->session);
-    deliver_joined(*m, std::move(req.ice_servers), msg.id);
-    std::vector<frame_ptr> missed = std::exchange(m->missed, {});
-    m->missed_bytes = 0;
-    for (auto& f : missed) {
-        m->conn->deliver(std::move(f));
-    }
-    return join_result{true, m->session, true};
 }
 
 // Removes `m` (and its room when that empties) and tells the others it left.
@@ -404,6 +286,21 @@ room_table::room_table(room_settings settings, random_source random)
     }
     impl_->settings = settings;
     impl_->random = std::move(random);
+    std::array<std::uint8_t, sizeof(impl_->instance)> id{};
+    impl_->random(std::span<std::uint8_t>(id));
+    for (const std::uint8_t b : id) {
+        impl_->instance = (impl_->instance << 8) | b;
+    }
+    impl_->random(std::span<std::uint8_t>(impl_->key)); // replaced when one is given
+}
+
+room_table::room_table(room_settings settings, random_source random, const resume_key& key)
+    : room_table(std::move(settings), std::move(random)) {
+    impl_->key = key;
+}
+
+void room_table::set_settings(const room_settings& settings) {
+    impl_->settings = settings;
 }
 
 room_table::~room_table() = default;
@@ -507,6 +404,7 @@ void room_table::on_tick(const clock_reading& clock) {
             impl_->remove(*it->second, table_event_kind::member_expired);
         }
     }
+    impl_->refresh_tokens(clock);
     impl_->flush_evictions();
 }
 

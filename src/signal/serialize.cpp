@@ -76,6 +76,9 @@ std::string serialize(const joined_frame& f, const std::optional<message_id>& re
     j["iceServers"] = array_of(f.ice_servers);
     j["resume"] = f.resume;
     j["history"] = array_of(f.history);
+    if (f.resumed) {
+        j["resumed"] = true;
+    }
     return finish(j, re);
 }
 
@@ -133,6 +136,18 @@ std::string serialize(const error_frame& f, const std::optional<message_id>& re)
     json j = frame("error");
     j["code"] = wire_code(f.code);
     j["message"] = f.message;
+    return finish(j, re);
+}
+
+std::string serialize(const goaway_frame& f, const std::optional<message_id>& re) {
+    json j = frame("goaway");
+    j["reconnect_ms"] = f.reconnect_ms;
+    return finish(j, re);
+}
+
+std::string serialize(const resume_frame& f, const std::optional<message_id>& re) {
+    json j = frame("resume");
+    j["resume"] = f.resume;
     return finish(j, re);
 }
 

@@ -242,6 +242,8 @@ allocation& create_allocation(engine::impl& e, const request_context& ctx, const
     auto a = std::make_unique<allocation>();
     a->client = ctx.from;
     a->username = ctx.cred->username;
+    a->key = ctx.cred->key;
+    a->key_size = ctx.cred->key_size;
     a->quota_user = std::move(quota_user);
     a->serial = e.next_serial++;
     for (std::size_t i = 0; i < o.count; ++i) {
@@ -282,6 +284,23 @@ void send_allocate_success(engine::impl& e, const request_context& ctx, const al
     r.send();
 }
 
+// A draining server takes no new allocation (RFC 8656 section 7.2): 300 Try Alternate sends the
+// client to ALTERNATE-SERVER (RFC 8489 section 14.15), which must be of the family the client
+// speaks from; without one, 508 Insufficient Capacity.
+void refuse_while_draining(engine::impl& e, const request_context& ctx) {
+    const auto& alt = e.alternate;
+    if (!alt || alt->family != ctx.from.client.family) {
+        send_error(e, ctx, status::insufficient_capacity);
+        return;
+    }
+    response r(e, ctx, stun::message_class::error_response);
+    (void)stun::error_code_attribute{status::try_alternate,
+                                     stun::default_reason_phrase(status::try_alternate)}
+        .encode(r.builder());
+    (void)stun::alternate_server{*alt}.encode(r.builder());
+    r.send();
+}
+
 } // namespace
 
 void handle_allocate(engine::impl& e, const request_context& ctx) noexcept {
@@ -296,6 +315,10 @@ void handle_allocate(engine::impl& e, const request_context& ctx) noexcept {
         } else {
             send_error(e, ctx, status::allocation_mismatch);
         }
+        return;
+    }
+    if (e.draining) {
+        refuse_while_draining(e, ctx);
         return;
     }
     const allocate_plan plan = plan_allocate(e.settings, ctx.msg);

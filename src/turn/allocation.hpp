@@ -66,7 +66,11 @@ struct traffic_counters {
 
 struct allocation {
     client_ref client;
-    std::string username;   // the credential's USERNAME: requests must keep using it (441)
+    std::string username; // the credential's USERNAME: requests must keep using it (441)
+    // The long-term key that credential used (first key_size bytes): a reload checks it.
+    std::array<std::uint8_t, 32> key{};
+    std::uint8_t key_size = 0;
+    bool revoked = false;   // a reload dropped its user or secret: its next Refresh ends it
     std::string quota_user; // the name quota_table counted it under
     std::uint64_t serial = 0;
     std::array<relay_socket, 2> relays{}; // [0] the requested family, [1] IPv6 of a dual stack

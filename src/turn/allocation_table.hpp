@@ -24,6 +24,13 @@ public:
     std::unique_ptr<allocation> remove(const five_tuple& key) noexcept;
     // Some allocation, or null when empty (for shutdown).
     allocation* any() noexcept;
+    // Calls f(allocation&) for each (rare walks: a reload). f must not add or remove.
+    template <class F>
+    void for_each(F&& f) {
+        for (auto& [key, a] : by_tuple_) {
+            f(*a);
+        }
+    }
     // Gives back bucket arrays sized for a past peak once occupancy has fallen far below them
     // (never below the constructor's reservation). For the coarse tick: a rehash is O(size).
     void shrink();

@@ -211,6 +211,32 @@ verdict authenticator::authenticate_rest(const stun::message_view& request, std:
     return refuse(status::unauthorized);
 }
 
+bool authenticator::still_accepts(std::string_view username,
+                                  std::span<const std::uint8_t> key) const noexcept {
+    const auto same = [&key](std::span<const std::uint8_t> k) {
+        return k.size() == key.size() && CRYPTO_memcmp(k.data(), key.data(), k.size()) == 0;
+    };
+    if (const user_key* u = find_user(username)) {
+        return same(u->md5) || (u->sha256 && same(*u->sha256));
+    }
+    if (!rest_expiry(username)) {
+        return false;
+    }
+    for (const auto& secret : settings_->secrets) {
+        rest_password_text password{};
+        if (!rest_password_into(secret, username, password)) {
+            continue;
+        }
+        const std::string_view pw(password.data(), password.size());
+        const auto md5 = stun::long_term_key_md5(username, settings_->realm, pw);
+        const auto sha = stun::long_term_key_sha256(username, settings_->realm, pw);
+        if ((md5 && same(*md5)) || (sha && same(*sha))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 const user_key* authenticator::find_user(std::string_view name) const noexcept {
     const auto& users = settings_->users;
     const auto it = std::ranges::lower_bound(

@@ -58,6 +58,13 @@ void authenticate_and_dispatch(engine::impl& e, const request_context& ctx) noex
         } else {
             send_error(e, ctx, code);
         }
+        // A refused Refresh of an allocation whose credential a reload revoked ends it.
+        const auto key = five_tuple::of(ctx.from);
+        if (const allocation* a = e.allocations.find(key); code == stun::status::unauthorized &&
+                                                           a != nullptr && a->revoked &&
+                                                           ctx.msg.method() == method::refresh) {
+            e.end_allocation(key, "revoked", ctx.now.mono);
+        }
         return;
     }
     const request_context authed{ctx.msg, ctx.from, ctx.now, &*v.cred, ctx.fingerprint};
@@ -356,6 +363,26 @@ void engine::set_peer_policy(std::shared_ptr<const peer_policy> policy) noexcept
     if (policy) {
         impl_->policy = std::move(policy);
     }
+}
+
+void engine::set_authenticator(std::shared_ptr<const authenticator> auth) noexcept {
+    if (!auth) {
+        return;
+    }
+    impl_->auth = std::move(auth);
+    const auto& a = *impl_->auth;
+    impl_->allocations.for_each([&a](allocation& x) {
+        x.revoked = !a.still_accepts(x.username, std::span(x.key).first(x.key_size));
+    });
+}
+
+void engine::set_settings(const engine_settings& settings) noexcept {
+    impl_->settings = settings;
+}
+
+void engine::set_draining(std::optional<stun::transport_address> alternate) noexcept {
+    impl_->draining = true;
+    impl_->alternate = alternate;
 }
 
 std::size_t engine::allocation_count() const noexcept {

@@ -120,6 +120,8 @@ struct engine::impl {
     std::uint64_t next_serial = 1;
     mono_time last_seen; // the latest clock reading, for inputs that come without one
     engine_counters counters;
+    bool draining = false;                            // set_draining(): new Allocates are refused
+    std::optional<stun::transport_address> alternate; // ALTERNATE-SERVER while draining
     std::array<std::uint8_t, scratch_size> scratch_buf{};
     stun::transaction_id indication_base{};
     std::uint64_t indication_counter = 0;

@@ -30,6 +30,9 @@ constexpr std::array<metric_info, static_cast<std::size_t>(metric::count_)> info
      "Times accepting TCP connections paused: out of file descriptors or kernel memory"},
     {"icegate_connections_refused_per_address_total", "counter",
      "TCP connections closed on accept: the source held limits.connections_per_address"},
+    {"icegate_config_reloads_total", "counter", "Live reloads (SIGHUP) that took effect"},
+    {"icegate_config_reload_failures_total", "counter",
+     "Live reloads refused: the config did not load; the running one kept serving"},
 }};
 
 } // namespace

@@ -266,6 +266,9 @@ net::http_response handle_web_request(const net::http_request& req, const web_co
     const std::string_view target = sv(req.target());
     const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/healthz") {
+        if (ctx.draining != nullptr && ctx.draining->load(std::memory_order_relaxed)) {
+            return text(req, http::status::service_unavailable, "draining\n");
+        }
         return text(req, http::status::ok, "ok\n");
     }
     if (path == "/api/ice-servers") {

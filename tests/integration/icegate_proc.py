@@ -44,12 +44,15 @@ class Icegate:
         listen = listen or DEFAULT_LISTEN
         listen_yaml = "\n".join(f"  - {u}" for u in listen)
         self.config = self.path / "icegate.yaml"
+        # SIGTERM exits at once (shutdown.grace 0s), as every test's final stop expects, unless
+        # the test sets its own shutdown section (test_drain.py).
+        no_drain = "" if "shutdown:" in extra_yaml else "shutdown:\n  grace: 0s\n"
         self.config.write_text(textwrap.dedent(f"""\
             realm: icegate.test
             workers: {workers}
             state_dir: ./state
             listen:
-            """) + listen_yaml + "\n" + textwrap.dedent(extra_yaml))
+            """) + listen_yaml + "\n" + no_drain + textwrap.dedent(extra_yaml))
         self.preexec = preexec  # run in the child before exec (e.g. lower its rlimits)
         self.proc = None
         self.lines = []

@@ -115,6 +115,14 @@ struct metrics_config {
     std::vector<cidr> allow;
 };
 
+// SIGTERM drains (docs/operations.md): new work is refused while what is live may go on.
+struct shutdown_config {
+    std::chrono::seconds grace{30}; // the drain's length at most; 0: exit at once
+    // While draining, a new Allocate gets 300 Try Alternate naming this address (UDP/TCP port
+    // as clients dial it); unset: 508 Insufficient Capacity.
+    std::optional<listen_address> alternate_server;
+};
+
 enum class log_format { text, json };
 
 struct log_config {
@@ -138,6 +146,7 @@ struct config {
     signal_config signal;
     metrics_config metrics;
     log_config log;
+    shutdown_config shutdown;
     // Things accepted but worth an admin's attention (plaintext passwords, placeholder keys).
     std::vector<std::string> warnings;
 };

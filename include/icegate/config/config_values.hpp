@@ -25,7 +25,8 @@ std::string read_nonempty_string(const yaml_value& v);
 std::uint32_t read_uint(const yaml_value& v, std::uint32_t min, std::uint32_t max,
                         std::string_view what = {});
 // "10m", "600s", "1h30m", "1d": positive, at most max_duration.
-std::chrono::seconds read_duration(const yaml_value& v);
+// `allow_zero`: "0s" is accepted (a key where 0 means "off").
+std::chrono::seconds read_duration(const yaml_value& v, bool allow_zero = false);
 boost::asio::ip::address read_ip(const yaml_value& v);
 // An IP literal, or "auto" (nullopt); `v6` selects the required family.
 std::optional<boost::asio::ip::address> read_ip_or_auto(const yaml_value& v, bool v6);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -30,8 +31,16 @@ public:
     void start();
     // Stops accepting; WebSockets get 1001 "going away", HTTP connections are closed.
     void close();
+    // Drain: every WebSocket gets the text frame `goaway`, then 1001 "going away"; later
+    // upgrades are refused (503) while plain requests (/healthz) are still accepted and served.
+    void drain(std::shared_ptr<const std::string> goaway);
+    // A reload: later TLS handshakes use `tls` (open connections keep theirs). On the
+    // listener's worker.
+    void set_tls(std::shared_ptr<boost::asio::ssl::context> tls);
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     std::size_t connections() const noexcept;
+    // WebSocket sessions still open (part of connections()).
+    std::size_t websockets() const noexcept;
     // Times accepting paused for lack of descriptors or memory.
     std::uint64_t accept_pauses() const noexcept { return pause_.pauses(); }
 

@@ -34,6 +34,11 @@ public:
     void start();
     // Stops accepting and closes every open connection.
     void close();
+    // Drain: stops accepting; open connections live on until they end or close() is called.
+    void stop_accepting();
+    // A reload: later TLS handshakes use `tls` (open connections keep theirs). Ignored by a
+    // plain TCP listener. On the listener's worker.
+    void set_tls(std::shared_ptr<boost::asio::ssl::context> tls);
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     std::size_t connections() const noexcept;
     // Times accepting paused for lack of descriptors or memory.
@@ -48,6 +53,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     std::shared_ptr<stream_listener_state> state_;
     accept_pause pause_;
+    bool accepting_ = true; // false after stop_accepting(): the acceptor is closed
 };
 
 } // namespace icegate::net

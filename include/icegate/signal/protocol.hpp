@@ -23,7 +23,7 @@ inline constexpr std::size_t max_room_chars = 64;
 inline constexpr std::size_t max_name_chars = 64;
 inline constexpr std::size_t max_password_bytes = 256;
 inline constexpr std::size_t max_token_bytes = 4096;
-inline constexpr std::size_t max_resume_bytes = 256;
+inline constexpr std::size_t max_resume_bytes = 1024;
 inline constexpr std::size_t max_session_bytes = 64;
 inline constexpr std::size_t max_chat_chars = 4096;
 inline constexpr std::size_t max_topic_chars = 64;
@@ -54,7 +54,7 @@ struct join_message {
     std::string name;                    // same rules as room
     std::optional<std::string> password; // <= 256 bytes
     std::optional<std::string> token;    // <= 4096 bytes
-    std::optional<std::string> resume;   // <= 256 bytes
+    std::optional<std::string> resume;   // <= 1024 bytes
 };
 
 // {"type":"signal","to":"k3Jd..","data":{"sdp":"v=0..","type":"offer"}}
@@ -152,6 +152,7 @@ struct joined_frame {
     std::vector<ice_server> ice_servers;
     std::string resume;
     std::vector<chat_entry> history;
+    bool resumed = false; // written as "resumed":true only when set (an extension)
 };
 
 enum class peer_kind { join, update, leave };
@@ -189,9 +190,21 @@ struct ice_frame {
     std::vector<ice_server> ice_servers;
 };
 
+// {"type":"resume","resume":"opaque"}: a fresh resume token for a member, sent well before the
+// one it holds would stop working after a server restart.
+struct resume_frame {
+    std::string resume;
+};
+
 // {"type":"ping"} / {"type":"pong","re":7}
 struct ping_frame {};
 struct pong_frame {};
+
+// {"type":"goaway","reconnect_ms":1000}: the server is draining (shutdown) and closes the
+// socket with 1001 next; the client reconnects with resume after about reconnect_ms.
+struct goaway_frame {
+    std::uint32_t reconnect_ms = 0;
+};
 
 // {"type":"error","code":"bad_request","message":"field 'room' is missing","re":"a1"}
 struct error_frame {
@@ -208,6 +221,8 @@ std::string serialize(const ice_frame& f, const std::optional<message_id>& re = 
 std::string serialize(const ping_frame& f, const std::optional<message_id>& re = {});
 std::string serialize(const pong_frame& f, const std::optional<message_id>& re = {});
 std::string serialize(const error_frame& f, const std::optional<message_id>& re = {});
+std::string serialize(const goaway_frame& f, const std::optional<message_id>& re = {});
+std::string serialize(const resume_frame& f, const std::optional<message_id>& re = {});
 
 // The error frame for a refused client frame.
 std::string serialize(const parse_error& e);

@@ -38,6 +38,8 @@ public:
     join_limiter(double rate, double burst, std::size_t max_entries = 65536);
     // `ip` is the address as text. False: over the limit.
     bool allow(const std::string& ip, steady_time now);
+    // A reload: every address starts again from a full bucket at the new rate.
+    void set_rate(double rate, double burst);
 
 private:
     std::mutex mutex_;

@@ -4,6 +4,7 @@
 // worker that owns the member's WebSocket.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -47,10 +48,18 @@ struct room_settings {
     // `password_rate` per second; beyond it rate_limited. Bounds guessing a room's password.
     double password_rate = 1.0;
     double password_burst = 12;
+    // A resume token works in a restarted table (no slot for it: the member is let back in)
+    // until resume_window + restart_allowance after it was issued; attached members get a
+    // fresh one every restart_allowance / 2, so theirs always has that much left.
+    std::chrono::milliseconds restart_allowance{300000};
 };
 
 // Fills its argument with random bytes (libsodium's randombytes_buf in the service).
 using random_source = std::function<void(std::span<std::uint8_t>)>;
+
+// The key resume tokens are sealed with. The server keeps it in state_dir, so that a restarted
+// process accepts the tokens of the one before it (docs/signaling.md, Resume).
+using resume_key = std::array<std::uint8_t, 32>;
 
 // Times: `now` is a monotonic clock for windows; `wall_ms` is Unix time in ms for chat `ts`.
 struct clock_reading {
@@ -123,7 +132,9 @@ using table_event_handler = std::function<void(const table_event&)>;
 
 class room_table {
 public:
+    // Without a key, one is drawn from `random`: tokens then work in this table alone.
     room_table(room_settings settings, random_source random);
+    room_table(room_settings settings, random_source random, const resume_key& key);
     room_table(const room_table&) = delete;
     room_table& operator=(const room_table&) = delete;
     ~room_table();
@@ -131,10 +142,16 @@ public:
     // join / resume. Creates the room on first join (the first joiner's password, if any, is
     // stored hashed with crypto_pwhash). Errors: room_full, unauthorized (password),
     // rate_limited (too many password checks for the room), resume_failed (token unknown,
-    // expired, or for another room). A password room asks for password work first (see
-    // join_result); a verdict counts only while the room's hash is still the one it is about,
-    // else the join is weighed afresh (and may ask again).
+    // expired, or for another room). A resume token this table did not issue and that has no
+    // slot here (the server restarted) lets its member back in: same session and name, the
+    // room made anew with the password hash the token carries. A password room asks for
+    // password work first (see join_result); a verdict counts only while the room's hash is
+    // still the one it is about, else the join is weighed afresh (and may ask again).
     join_result join(join_request req, const clock_reading& clock);
+
+    // A reload: later joins, chats and detaches follow `settings` (a room made before keeps
+    // its password-guess bucket).
+    void set_settings(const room_settings& settings);
 
     // Messages from a joined member. `conn` must be the member's current link (a frame from a
     // connection the member has since left behind is ignored). Errors go back to `conn`.
@@ -149,8 +166,9 @@ public:
     // kept (up to max_missed; beyond that it is dropped as if it had left).
     void on_detach(const std::string& session, const link* conn, const clock_reading& clock);
 
-    // Drops members whose resume window has passed and rooms left empty. Call about once a
-    // second.
+    // Drops members whose resume window has passed and rooms left empty; sends attached members
+    // whose resume token is restart_allowance / 2 old a fresh one ({"type":"resume"}). Call
+    // about once a second.
     void on_tick(const clock_reading& clock);
 
     // Closes the link of every attached member of every room (shutdown: 1001 "going away"). The
@@ -169,7 +187,7 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-// Session ids and resume secrets: 128 random bits as 22 characters of unpadded base64url.
+// Session ids: 128 random bits as 22 characters of unpadded base64url.
 std::string random_id(const random_source& random);
 
 } // namespace icegate::signal

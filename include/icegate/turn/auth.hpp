@@ -90,6 +90,11 @@ public:
     // default ':' separator), or nullopt for any other form.
     static std::optional<std::int64_t> rest_expiry(std::string_view username) noexcept;
 
+    // Whether a credential accepted earlier (`username` with the long-term `key`, 16 bytes for
+    // MD5, 32 for SHA-256) is still good here: the user has that key, or a current secret
+    // yields it. After a reload, allocations whose credential is not are revoked.
+    bool still_accepts(std::string_view username, std::span<const std::uint8_t> key) const noexcept;
+
     const auth_settings& settings() const noexcept { return *settings_; }
 
 private:

@@ -89,6 +89,16 @@ public:
     // Checks every later packet and request against `policy` (the host's addresses changed,
     // or a reload): permissions already granted are not revisited, but their packets are.
     void set_peer_policy(std::shared_ptr<const peer_policy> policy) noexcept;
+    // Drain (shutdown): every later new Allocate is refused, with 300 Try Alternate and
+    // ALTERNATE-SERVER `alternate` when it is set and of the client's address family, else 508.
+    // Live allocations keep refreshing and relaying. Not undone: the process is ending.
+    void set_draining(std::optional<stun::transport_address> alternate) noexcept;
+    // A reload: later requests authenticate against `auth` (users, secrets; keep the nonce key
+    // so issued nonces stay valid); a live allocation whose credential `auth` no longer accepts
+    // is revoked and ends at its next Refresh (answered 401). `set_settings`: later
+    // allocations get its limits.
+    void set_authenticator(std::shared_ptr<const authenticator> auth) noexcept;
+    void set_settings(const engine_settings& settings) noexcept;
 
     std::size_t allocation_count() const noexcept;
     const engine_counters& counters() const noexcept;

@@ -26,6 +26,8 @@ enum class metric : std::size_t {
     https_connections,               // gauge (HTTP and WebSocket)
     accept_pauses,                   // counter
     connections_refused_per_address, // counter
+    config_reloads,                  // counter
+    config_reload_failures,          // counter
     count_
 };
 

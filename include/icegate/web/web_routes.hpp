@@ -3,6 +3,7 @@
 // response.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -19,6 +20,9 @@ struct web_context {
     std::string join_secret; // set: /api/ice-servers needs "Authorization: Bearer <JWT>"
     const metrics_registry* metrics = nullptr; // null: /metrics is 404
     std::vector<cidr> metrics_allow;           // who may read /metrics; empty: nobody
+    // Set by the server when it drains (shutdown): /healthz then answers 503 "draining" so a
+    // load balancer takes the node out. Null: never draining.
+    const std::atomic<bool>* draining = nullptr;
 };
 
 // `now_unix` stamps credentials; `ice_user` is the user part of the minted REST username.

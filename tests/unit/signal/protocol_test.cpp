@@ -289,8 +289,8 @@ TEST(SignalFields, LengthBounds) {
     expect_error(opt("password", 257), errc::bad_request, "field 'password' must be at most 256");
     EXPECT_TRUE(parse(opt("token", 4096)));
     expect_error(opt("token", 4097), errc::bad_request, "field 'token' must be at most 4096");
-    EXPECT_TRUE(parse(opt("resume", 256)));
-    expect_error(opt("resume", 257), errc::bad_request, "field 'resume' must be at most 256");
+    EXPECT_TRUE(parse(opt("resume", 1024))); // a token carries a name and a password hash
+    expect_error(opt("resume", 1025), errc::bad_request, "field 'resume' must be at most 1024");
     EXPECT_TRUE(parse(frame_with("chat", "\"text\":\"" + std::string(4096, 't') + "\"")));
     expect_error(frame_with("chat", "\"text\":\"" + std::string(4097, 't') + "\""),
                  errc::bad_request, "field 'text' must be 1-4096");
@@ -350,6 +350,14 @@ TEST(SignalSerialize, Joined) {
     EXPECT_EQ(empty["iceServers"], json::array());
     EXPECT_EQ(empty["history"], json::array());
     EXPECT_FALSE(empty.contains("re"));
+    EXPECT_FALSE(empty.contains("resumed")); // only a resumed join says so
+    f.resumed = true;
+    EXPECT_EQ(round_trip(serialize(f))["resumed"], true);
+}
+
+TEST(SignalSerialize, ResumeTokenRefresh) {
+    EXPECT_EQ(round_trip(serialize(resume_frame{"tok2"})),
+              json::parse(R"({"type":"resume","resume":"tok2"})"));
 }
 
 TEST(SignalSerialize, Peer) {

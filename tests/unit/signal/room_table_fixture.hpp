@@ -51,15 +51,18 @@ class room_table_test : public ::testing::Test {
 protected:
     room_table_test() { reset(room_settings{}); }
 
-    void reset(room_settings s) {
+    // A new table (with `key` for its resume tokens when given: a "restart" keeps the key).
+    void reset(room_settings s, std::optional<resume_key> key = std::nullopt) {
         settings_ = s;
-        table_ = std::make_unique<room_table>(s, [this](std::span<std::uint8_t> out) {
+        random_source random = [this](std::span<std::uint8_t> out) {
             // Distinct, reproducible ids: a counter in the first bytes, the rest fixed.
             ++counter_;
             for (std::size_t i = 0; i < out.size(); ++i) {
                 out[i] = i < 8 ? static_cast<std::uint8_t>(counter_ >> (8 * i)) : 0x5a;
             }
-        });
+        };
+        table_ = key ? std::make_unique<room_table>(s, std::move(random), *key)
+                     : std::make_unique<room_table>(s, std::move(random));
     }
 
     static join_message join_msg(const std::string& room, const std::string& name) {

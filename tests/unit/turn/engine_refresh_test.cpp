@@ -162,3 +162,71 @@ TEST_F(EngineRefresh, EngineDestructionClosesRelaysAndGivesQuotaBack) {
 
 } // namespace
 } // namespace icegate::turn::test
+
+namespace icegate::turn::test {
+namespace {
+
+using EngineRevocation = engine_test;
+
+// A reload that drops alice: her allocation lives on until its next Refresh, which gets 401
+// and ends it (quota given back, relay closed); bob's, whose key is unchanged, refreshes.
+TEST_F(EngineRevocation, RemovedUserEndsAtItsNextRefresh) {
+    const auto a = allocate(client(1));
+    ASSERT_TRUE(a.success());
+    const relay_id relay = relay_of(a);
+    ASSERT_TRUE(allocate(client(2), {}, "bob", "secret-b").success());
+    auto next = std::make_shared<auth_settings>(auth->settings());
+    next->users.erase(next->users.begin()); // alice
+    eng->set_authenticator(std::make_shared<authenticator>(next));
+    EXPECT_EQ(eng->allocation_count(), 2u); // nothing ends before its Refresh
+    EXPECT_EQ(refresh(client(1), 600).error(), stun::status::unauthorized);
+    EXPECT_EQ(eng->allocation_count(), 1u);
+    EXPECT_EQ(quotas->total(), 1u);
+    EXPECT_EQ(io.closed, std::vector<relay_id>{relay});
+    const auto r = request(
+        stun::method::refresh, [](stun::message_builder&) {}, client(2), "bob", "secret-b");
+    EXPECT_TRUE(r.success());
+    EXPECT_EQ(eng->allocation_count(), 1u);
+}
+
+// A changed password revokes too; a 401 for some other reason (a wrong password sent by
+// anyone from that address) does not end an allocation whose credential is still good.
+TEST_F(EngineRevocation, OnlyARevokedCredentialEndsTheAllocation) {
+    ASSERT_TRUE(allocate(client(1)).success());
+    const auto r = request(
+        stun::method::refresh, [](stun::message_builder&) {}, client(1), "alice", "wrong");
+    EXPECT_EQ(r.error(), stun::status::unauthorized);
+    EXPECT_EQ(eng->allocation_count(), 1u);
+    auto next = std::make_shared<auth_settings>(auth->settings());
+    next->users[0].md5 = *stun::long_term_key_md5("alice", realm, "new-password");
+    eng->set_authenticator(std::make_shared<authenticator>(next));
+    EXPECT_EQ(refresh(client(1), 600).error(), stun::status::unauthorized);
+    EXPECT_EQ(eng->allocation_count(), 0u);
+}
+
+// TURN REST: retiring the secret that minted a credential revokes its allocation.
+TEST_F(EngineRevocation, RetiredSecretRevokes) {
+    auto with_secret = std::make_shared<auth_settings>(auth->settings());
+    with_secret->secrets = {"first-secret"};
+    eng->set_authenticator(std::make_shared<authenticator>(with_secret));
+    const std::string user = std::to_string(now().unix_seconds + 600) + ":web";
+    const auto pw = authenticator::rest_password("first-secret", user);
+    ASSERT_TRUE(allocate(client(1), {}, user, pw).success());
+    auto rotated = std::make_shared<auth_settings>(*with_secret);
+    rotated->secrets = {"second-secret", "first-secret"};
+    eng->set_authenticator(std::make_shared<authenticator>(rotated));
+    EXPECT_TRUE(request(
+                    stun::method::refresh, [](stun::message_builder&) {}, client(1), user, pw)
+                    .success()); // still among the secrets
+    rotated = std::make_shared<auth_settings>(*with_secret);
+    rotated->secrets = {"second-secret"};
+    eng->set_authenticator(std::make_shared<authenticator>(rotated));
+    EXPECT_EQ(request(
+                  stun::method::refresh, [](stun::message_builder&) {}, client(1), user, pw)
+                  .error(),
+              stun::status::unauthorized);
+    EXPECT_EQ(eng->allocation_count(), 0u);
+}
+
+} // namespace
+} // namespace icegate::turn::test
