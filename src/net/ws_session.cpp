@@ -156,14 +156,16 @@ void ws_session::on_write(beast::error_code ec) {
     if (ec) {
         return finish();
     }
+    // What was queued before close() goes out first (a drain's goaway, an error frame), then
+    // the close frame; a slow consumer's queue was already cut to the frame in flight.
+    if (queue_head_ < queue_.size()) {
+        return do_write();
+    }
     if (close_requested_) {
         std::vector<ws_frame>().swap(queue_);
         queue_head_ = 0;
         queued_bytes_ = 0;
-        return do_close();
-    }
-    if (queue_head_ < queue_.size()) {
-        do_write();
+        do_close();
     }
 }
 

@@ -265,3 +265,32 @@ def test_web_client_resumes_after_goaway():
     done = subprocess.run([node, str(script)], capture_output=True, text=True, timeout=60)
     result = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
     assert done.returncode == 0 and result.get("ok"), done.stdout + done.stderr
+
+
+def test_goaway_follows_frames_still_being_written():
+    """Frames queued or in flight when the drain starts go out first, then goaway, then the
+    close: a member in the middle of a burst loses nothing (the close used to drop the queue
+    behind a write in flight, goaway included)."""
+    ports = free_port_range(20)
+    with running(drain_yaml(ports, "  grace: 2s\n"), workers=2, drain=True) as s:
+        async def burst():
+            a, b = await Client.connect(s.https), await Client.connect(s.https)
+            await a.join("burst", "Ann")
+            await b.join("burst", "Bo")
+            await a.expect("peer", kind="join")
+            text = "x" * 4000
+            for i in range(60):
+                await a.send({"type": "chat", "text": f"{i} {text}"})
+            s.proc.send_signal(signal.SIGTERM)
+            got = []
+            while True:
+                msg = await b.recv(10.0)
+                if msg["type"] == "goaway":
+                    break
+                got.append(msg)
+            chats = [m["text"].split(" ", 1)[0] for m in got if m["type"] == "chat"]
+            assert chats == [str(i) for i in range(len(chats))]
+            assert await b.closed() == (1001, "going away")
+        run(burst())
+        assert wait_exit(s, 10.0) == 0, s.output()
+        s.stop()
