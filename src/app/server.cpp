@@ -311,6 +311,7 @@ net::tls_settings make_tls_settings(const config& c) {
 std::shared_ptr<boost::asio::ssl::context> server::tls_context() {
     if (!tls_) {
         tls_ = build_tls_context(*cfg_);
+        tls_stamp_ = tls_stamp(net::ensure_tls_material(make_tls_settings(*cfg_)));
     }
     return tls_;
 }

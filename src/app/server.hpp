@@ -92,6 +92,9 @@ private:
     std::string open_https(const listen_address& la);
     std::shared_ptr<boost::asio::ssl::context> tls_context();
     std::shared_ptr<boost::asio::ssl::context> build_tls_context(const config& c);
+    // The certificate and key files and their size and time: a reload builds a new context
+    // only when this changes (a users-file change reloads too, and often).
+    static std::string tls_stamp(const net::tls_material& m);
     std::shared_ptr<const config> with_rest_secret(std::shared_ptr<const config> cfg);
     std::shared_ptr<const front_settings> make_front_settings(const config& c);
     static signal::room_settings room_settings_of(const config& c);
@@ -121,6 +124,7 @@ private:
     std::unique_ptr<net::interface_watcher>
         watcher_; // on worker 0; after slots_: uses its io_context
     std::shared_ptr<boost::asio::ssl::context> tls_;
+    std::string tls_stamp_; // of the files tls_ was built from
     // Contexts replaced by reloads: kept, so no connection's TLS state outlives its context.
     std::vector<std::shared_ptr<boost::asio::ssl::context>> retired_tls_;
     std::atomic<std::uint64_t> reloads_ok_{0};

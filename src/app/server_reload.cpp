@@ -36,6 +36,18 @@ signal::room_settings server::room_settings_of(const config& c) {
     return rs;
 }
 
+std::string server::tls_stamp(const net::tls_material& m) {
+    std::string out;
+    for (const auto& p : {m.certificate, m.private_key}) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(p, ec);
+        const auto time = std::filesystem::last_write_time(p, ec);
+        out += p.string() + '|' + std::to_string(ec ? 0 : size) + '|' +
+               std::to_string(ec ? 0 : time.time_since_epoch().count()) + '\n';
+    }
+    return out;
+}
+
 bool server::has_tls_listener() const {
     return cfg_->http.listen.has_value() ||
            std::ranges::any_of(cfg_->listen, [](const listen_address& la) {
@@ -47,7 +59,14 @@ std::vector<std::string> server::reload(std::shared_ptr<const config> next) {
     auto plan = plan_reload(*cfg_, *with_rest_secret(std::move(next)));
     const auto& c = *plan.effective;
     // Everything that can fail is built before anything is swapped.
-    auto tls = has_tls_listener() ? build_tls_context(c) : nullptr;
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    std::string stamp;
+    if (has_tls_listener()) {
+        stamp = tls_stamp(net::ensure_tls_material(make_tls_settings(c)));
+        if (stamp != tls_stamp_) {
+            tls = build_tls_context(c);
+        }
+    }
     auto auth_settings = std::make_shared<turn::auth_settings>(*make_auth_settings(c));
     auth_settings->nonce_key = auth_settings_->nonce_key; // issued nonces stay valid
     const auto auth = std::make_shared<const turn::authenticator>(auth_settings);
@@ -80,6 +99,7 @@ std::vector<std::string> server::reload(std::shared_ptr<const config> next) {
         on_interfaces_changed(interfaces_);
     });
     if (tls) {
+        tls_stamp_ = stamp;
         retired_tls_.push_back(std::exchange(tls_, tls));
     }
     auth_settings_ = std::move(auth_settings);
