@@ -269,6 +269,20 @@ window.runRelay = async function runRelay(options) {
   return result;
 };
 
+// The call as it is now (relay_test.mjs --hold-ms samples it while the server reloads): frames
+// pc2 has decoded so far and both connections' states.
+window.relaySample = async function relaySample() {
+  const [pc1, pc2] = window.relayPeers || [];
+  if (!pc1 || !pc2) return null;
+  const v = await inboundVideo(pc2);
+  return {
+    t: performance.now(),
+    framesDecoded: v ? v.framesDecoded : 0,
+    pc1: pc1.connectionState,
+    pc2: pc2.connectionState,
+  };
+};
+
 // Closes what runRelay left open (called after the screenshot).
 window.closeRelay = function closeRelay() {
   for (const pc of window.relayPeers || []) pc.close();

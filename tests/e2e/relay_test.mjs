@@ -7,12 +7,17 @@
 //
 //   node relay_test.mjs --udp PORT --tcp PORT --tls PORT --spki BASE64 [--host 127.0.0.1]
 //        [--tls-host HOST] [--user alice --password pass] [--out DIR] [--timeout-ms 30000]
+//        [--hold-ms N --ready-file PATH]
 //
+// With --hold-ms the call of each transport is held that long once it passed, and sampled
+// every 250 ms: it must stay connected and keep decoding frames (no gap of a second without a
+// new frame). PATH.<transport> is created when the hold starts, so a caller can change the
+// server meanwhile (test_browser_reload.py reloads it).
 // A transport without a port is not run. Prints one JSON document on stdout (logs go to
 // stderr) and exits 0 when every transport passed, 1 when one failed, 2 on a usage or setup
 // error. tests/integration/test_browser_relay.py starts icegate and runs this.
 import { createServer } from 'node:http';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +54,8 @@ try {
       'payload-bytes': { type: 'string', default: String(1 << 20) },
       frames: { type: 'string', default: '30' },
       chromium: { type: 'string', default: '/usr/bin/chromium' },
+      'hold-ms': { type: 'string', default: '0' },
+      'ready-file': { type: 'string' },
     },
   }));
 } catch (err) {
@@ -60,6 +67,7 @@ const tlsHost = opts['tls-host'] || host;
 const timeoutMs = Number(opts['timeout-ms']);
 const payloadBytes = Number(opts['payload-bytes']);
 const framesWanted = Number(opts.frames);
+const holdMs = Number(opts['hold-ms']);
 const ports = {};
 for (const t of TRANSPORTS) {
   if (opts[t] === undefined) continue;
@@ -82,7 +90,7 @@ const turnUrls = {
 };
 
 // Hard stop: whatever hangs (browser launch, close), the test ends.
-const watchdogMs = 60000 + transports.length * (timeoutMs + 20000);
+const watchdogMs = 60000 + transports.length * (timeoutMs + holdMs + 20000);
 setTimeout(() => {
   log(`watchdog: still running after ${watchdogMs} ms, giving up`);
   process.exit(2);
@@ -141,6 +149,7 @@ function check(transport, r) {
   if (!r.video || !(r.video.framesDecoded >= framesWanted)) {
     failures.push(`video: ${r.video ? r.video.framesDecoded : 0} frames decoded, want >= ${framesWanted}`);
   }
+  if (holdMs > 0) failures.push(...checkHold(r.hold));
   const d = r.data;
   if (!d) {
     failures.push('data: nothing received');
@@ -149,6 +158,38 @@ function check(transport, r) {
     if (d.sentSha256 !== d.receivedSha256) failures.push(`data: SHA-256 differs: sent ${d.sentSha256}, received ${d.receivedSha256}`);
   }
   return failures;
+}
+
+// The held call: every sample connected, and a new frame decoded within every second.
+function checkHold(samples) {
+  if (!samples || samples.length < 4) return [`hold: ${samples ? samples.length : 0} samples`];
+  const failures = [];
+  for (const s of samples) {
+    if (!s || s.pc1 !== 'connected' || s.pc2 !== 'connected') {
+      failures.push(`hold: not connected at a sample: ${JSON.stringify(s)}`);
+      break;
+    }
+  }
+  for (let i = 0; i + 4 < samples.length; i += 1) {
+    if (samples[i + 4].framesDecoded <= samples[i].framesDecoded) {
+      failures.push(`hold: no frame decoded between ${Math.round(samples[i].t)} and `
+        + `${Math.round(samples[i + 4].t)} ms`);
+      break;
+    }
+  }
+  return failures;
+}
+
+// After the call passed: tells the caller (ready file) and samples it for --hold-ms.
+async function hold(page, transport) {
+  if (opts['ready-file']) writeFileSync(`${opts['ready-file']}.${transport}`, 'holding\n');
+  const samples = [];
+  const end = Date.now() + holdMs;
+  while (Date.now() < end) {
+    samples.push(await page.evaluate(() => window.relaySample()).catch(() => null));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return samples;
 }
 
 async function runTransport(browser, baseUrl, transport) {
@@ -172,6 +213,8 @@ async function runTransport(browser, baseUrl, transport) {
     if (r === null) {
       const progress = await page.evaluate(() => window.relayProgress).catch(() => null);
       r = { error: `page did not answer within ${timeoutMs + 15000} ms`, progress };
+    } else if (holdMs > 0 && !r.error) {
+      r.hold = await hold(page, transport);
     }
   } catch (err) {
     r = { error: `playwright: ${err.message}` };

@@ -196,6 +196,34 @@ class Icegate:
         self.close()
 
 
+class Reloader:
+    """Rewrites a running server's config after its listen block and sends SIGHUP."""
+
+    def __init__(self, server, first_extra):
+        self.s = server
+        text = server.config.read_text()
+        self.header = text[: len(text) - len(textwrap.dedent(first_extra))]
+
+    def __call__(self, extra, expect="reloaded"):
+        self.s.config.write_text(self.header + textwrap.dedent(extra))
+        before = len(self.s.log_lines(expect, timeout=0))
+        self.s.proc.send_signal(signal.SIGHUP)
+        for _ in range(100):
+            lines = self.s.log_lines(expect, timeout=0.05)
+            if len(lines) > before:
+                return lines[-1]
+        raise AssertionError(f"no '{expect}' line after SIGHUP:\n" + self.s.output())
+
+
+def make_cert(path, name):
+    """A self-signed P-256 certificate for CN=`name`: path/cert.pem and path/key.pem (0600)."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                    "-keyout", str(path / "key.pem"), "-out", str(path / "cert.pem")],
+                   check=True, capture_output=True)
+    (path / "key.pem").chmod(0o600)
+
+
 @contextlib.contextmanager
 def running(extra_yaml="", listen=None, workers=2, drain=False, preexec=None):
     """An icegate for the length of a `with` block (conftest's `start_icegate`). `drain` keeps

@@ -3,10 +3,8 @@ denied peer is cut, bound channel included), log level, signaling settings, the 
 (new handshakes only), restart-only keys named and kept, a broken config refused while the old
 one keeps serving, and ten reloads under a running relay stream and WebSocket room without a
 lost packet or a closed session."""
-import signal
 import socket
 import ssl
-import subprocess
 import textwrap
 import time
 
@@ -14,7 +12,7 @@ import pytest
 
 import signal_tools
 import turn_client as tc
-from icegate_proc import free_port_range, run_cli, running
+from icegate_proc import Reloader, free_port_range, make_cert, run_cli, running
 from turn_tools import ALICE_PW, allocated, client, expect_error, server_yaml
 from ws_client import Clients, https_request, run
 
@@ -29,26 +27,6 @@ def dave_yaml():
               password: {DAVE_PW}
           secrets: [reloaded-secret-0123]
         """)
-
-
-class Reloader:
-    """Rewrites a running server's config after its listen block and sends SIGHUP."""
-
-    def __init__(self, server, first_extra):
-        self.s = server
-        text = server.config.read_text()
-        self.header = text[: len(text) - len(textwrap.dedent(first_extra))]
-        self.count = 0
-
-    def __call__(self, extra, expect="reloaded"):
-        self.s.config.write_text(self.header + textwrap.dedent(extra))
-        before = len(self.s.log_lines(expect, timeout=0))
-        self.s.proc.send_signal(signal.SIGHUP)
-        for _ in range(100):
-            lines = self.s.log_lines(expect, timeout=0.05)
-            if len(lines) > before:
-                return lines[-1]
-        raise AssertionError(f"no '{expect}' line after SIGHUP:\n" + self.s.output())
 
 
 def turn_config(ports, **kw):
@@ -107,6 +85,8 @@ def test_users_file_changes_apply_without_a_signal(relay_ports, tmp_path):
             assert s.log_lines("allocation ended", "reason=revoked")
         with client(s, user="dave", password=DAVE_PW) as c:
             expect_error(c.allocate(), tc.ALLOCATE, 401)
+        # The certificate files did not change: no new TLS context was built for these.
+        assert len(s.log_lines("certificate SPKI", timeout=0)) == 1
 
 
 def test_broken_config_is_refused_and_the_old_one_serves(relay_ports):
@@ -164,14 +144,6 @@ def test_log_level_changes_live(relay_ports):
         with client(s) as c:
             allocated(c)
         assert len(s.log_lines("created", timeout=0.5)) == before
-
-
-def make_cert(path, name):
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", f"/CN={name}",
-                    "-keyout", str(path / "key.pem"), "-out", str(path / "cert.pem")],
-                   check=True, capture_output=True)
-    (path / "key.pem").chmod(0o600)
 
 
 def peer_cn(port):
