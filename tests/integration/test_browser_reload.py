@@ -97,7 +97,8 @@ def test_relayed_call_survives_reloads(tmp_path):
     for transport in ("udp", "tls"):
         r = result["transports"][transport]
         assert r["ok"], r["failures"]
-        assert len(r["hold"]) >= HOLD_MS // 250 - 2
-        assert r["hold"][-1]["framesDecoded"] > r["hold"][0]["framesDecoded"]
+        hold = r["hold"]
+        assert hold[-1]["t"] - hold[0]["t"] >= HOLD_MS - 1500, hold
+        assert hold[-1]["framesDecoded"] > hold[0]["framesDecoded"]
     assert log.count("reloaded") == 6, log
     assert "reload failed" not in log
