@@ -121,10 +121,11 @@ def flood_result(proc):
 # ---- the measuring clients (this process) ----
 
 def stun_rtts(udp, until, out):
-    """Binding round trips every 10 ms until `until` (monotonic)."""
+    """Binding round trips every 10 ms until `until` (monotonic); at least one, however late
+    (a sanitized build under a loaded CI machine may take longer than the window to answer)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(2.0)
-        while time.monotonic() < until:
+        s.settimeout(10.0 if sanitized() else 2.0)
+        while not out or time.monotonic() < until:
             req = stun.request()
             t0 = time.perf_counter()
             s.sendto(req, udp)
@@ -137,17 +138,17 @@ def stun_rtts(udp, until, out):
 
 
 async def ws_rtts(port, until, out):
-    """JSON ping/pong round trips every 10 ms on a joined session until `until`."""
+    """JSON ping/pong round trips every 10 ms on a joined session until `until`; at least one."""
     c = await Client.connect(port)
     try:
         await c.join("measure-room", "Meter")
         n = 0
-        while time.monotonic() < until:
+        while n == 0 or time.monotonic() < until:
             n += 1
             t0 = time.perf_counter()
             await c.send({"type": "ping", "id": n})
             while True:
-                msg = await c.recv(timeout=5)
+                msg = await c.recv(timeout=20 if sanitized() else 5)
                 if msg.get("re") == n:
                     break
             assert msg["type"] == "pong", msg
