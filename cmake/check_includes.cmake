@@ -1,18 +1,27 @@
-# Fails when any source or header below DIRS includes a header of one of MODULES (a pipe-separated
-# list): its public header (icegate/config/config.hpp) or a private one by a relative path
-# (../app/server.hpp, ../../src/app/server.hpp).
+# Fails when any source or header below DIRS (a pipe-separated list) includes a header whose path
+# (the text after < or ") matches the regular expression HEADERS, except the headers in ALLOW
+# (pipe-separated). TARGET and WHAT (the forbidden headers in words) make the message.
+# Run by icegate_forbid_includes (cmake/icegate.cmake); touches STAMP when all is well.
 string(REPLACE "|" ";" dir_list "${DIRS}")
-string(REPLACE "|" ", " module_names "${MODULES}")
+string(REPLACE "|" ";" allow_list "${ALLOW}")
 foreach(dir IN LISTS dir_list)
     if(NOT dir)
         continue()
     endif()
     file(GLOB_RECURSE files ${dir}/*.hpp ${dir}/*.cpp)
     foreach(f IN LISTS files)
-        file(STRINGS ${f} hits REGEX "#[ \t]*include[ \t]*[<\"](icegate/|[^>\"]*\\.\\./(src/)?)(${MODULES})/")
+        file(STRINGS ${f} hits REGEX "#[ \t]*include[ \t]*[<\"](${HEADERS})")
         foreach(hit IN LISTS hits)
-            string(STRIP "${hit}" hit)
-            message(FATAL_ERROR "${f}: `${hit}`: ${TARGET} must not depend on ${module_names}")
+            set(allowed FALSE)
+            foreach(a IN LISTS allow_list)
+                if(hit MATCHES "[<\"]${a}[>\"]")
+                    set(allowed TRUE)
+                endif()
+            endforeach()
+            if(NOT allowed)
+                string(STRIP "${hit}" hit)
+                message(FATAL_ERROR "${f}: `${hit}`: ${TARGET} must not include ${WHAT}")
+            endif()
         endforeach()
     endforeach()
 endforeach()

@@ -1,5 +1,35 @@
 # Helpers shared by the module CMakeLists.
 
+# icegate_forbid_includes(target NAME name HEADERS regex WHAT words [DIRS dirs...]
+#                         [ALLOW header...]): fails the build of target (through a custom target
+# target_<name>) if one of the .cpp/.hpp files in its source folder or below DIRS includes a
+# header whose path matches HEADERS, other than the headers named in ALLOW. WHAT names the
+# forbidden headers in the messages. The one include check that icegate_forbid_asio and
+# icegate_forbid_modules share (cmake/check_includes.cmake).
+function(icegate_forbid_includes target)
+    cmake_parse_arguments(PARSE_ARGV 1 arg "" "NAME;HEADERS;WHAT" "DIRS;ALLOW")
+    get_target_property(dir ${target} SOURCE_DIR)
+    set(dirs ${dir} ${arg_DIRS})
+    set(files "")
+    foreach(d IN LISTS dirs)
+        file(GLOB_RECURSE found CONFIGURE_DEPENDS ${d}/*.hpp ${d}/*.cpp)
+        list(APPEND files ${found})
+    endforeach()
+    set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${target}.${arg_NAME}.stamp)
+    list(JOIN dirs "|" dir_arg)
+    list(JOIN arg_ALLOW "|" allow_arg)
+    add_custom_command(
+        OUTPUT ${stamp}
+        COMMAND ${CMAKE_COMMAND} "-DDIRS=${dir_arg}" "-DHEADERS=${arg_HEADERS}"
+                "-DALLOW=${allow_arg}" "-DTARGET=${target}" "-DWHAT=${arg_WHAT}" -DSTAMP=${stamp}
+                -P ${PROJECT_SOURCE_DIR}/cmake/check_includes.cmake
+        DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/check_includes.cmake
+        COMMENT "Checking that ${target} does not include ${arg_WHAT}"
+        VERBATIM)
+    add_custom_target(${target}_${arg_NAME} DEPENDS ${stamp})
+    add_dependencies(${target} ${target}_${arg_NAME})
+endfunction()
+
 # The sans-I/O modules (stun, turn) must never see Boost.Asio: they take bytes, time and
 # randomness as inputs. Fail the configure step if one links it, and the build if one of their
 # sources includes it. icegate_forbid_asio(target [extra header dirs...] [ALLOW header...]):
@@ -14,21 +44,9 @@ function(icegate_forbid_asio target)
             endif()
         endforeach()
     endif()
-    get_target_property(srcs ${target} SOURCES)
-    get_target_property(dir ${target} SOURCE_DIR)
-    set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${target}.no_asio.stamp)
-    list(JOIN arg_UNPARSED_ARGUMENTS "|" extra)
-    set(dirs "${dir}|${extra}")
-    list(JOIN arg_ALLOW "|" allow)
-    add_custom_command(
-        OUTPUT ${stamp}
-        COMMAND ${CMAKE_COMMAND} "-DDIRS=${dirs}" "-DALLOW=${allow}" -DSTAMP=${stamp}
-                -P ${PROJECT_SOURCE_DIR}/cmake/check_no_asio.cmake
-        DEPENDS ${srcs} ${PROJECT_SOURCE_DIR}/cmake/check_no_asio.cmake
-        COMMENT "Checking that ${target} does not use Boost.Asio"
-        VERBATIM)
-    add_custom_target(${target}_no_asio DEPENDS ${stamp})
-    add_dependencies(${target} ${target}_no_asio)
+    icegate_forbid_includes(${target} NAME no_asio HEADERS "boost/(asio|beast)"
+                            WHAT "Boost.Asio (it is sans-I/O)"
+                            DIRS ${arg_UNPARSED_ARGUMENTS} ALLOW ${arg_ALLOW})
 endfunction()
 
 # The modules are layered: net carries out what stun and turn decide and knows nothing of the
@@ -66,27 +84,13 @@ function(icegate_forbid_modules target)
             endif()
         endforeach()
     endwhile()
-    get_target_property(dir ${target} SOURCE_DIR)
-    set(dirs ${dir} ${arg_DIRS})
-    set(files "")
-    foreach(d IN LISTS dirs)
-        file(GLOB_RECURSE found CONFIGURE_DEPENDS ${d}/*.hpp ${d}/*.cpp)
-        list(APPEND files ${found})
-    endforeach()
-    set(stamp ${CMAKE_CURRENT_BINARY_DIR}/${target}.layering.stamp)
-    list(JOIN dirs "|" dir_arg)
     list(JOIN modules "|" module_arg)
     list(JOIN modules ", " module_names)
-    add_custom_command(
-        OUTPUT ${stamp}
-        COMMAND ${CMAKE_COMMAND} "-DDIRS=${dir_arg}" "-DMODULES=${module_arg}"
-                -DTARGET=${target} -DSTAMP=${stamp}
-                -P ${PROJECT_SOURCE_DIR}/cmake/check_includes.cmake
-        DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/check_includes.cmake
-        COMMENT "Checking that ${target} does not include ${module_names}"
-        VERBATIM)
-    add_custom_target(${target}_layering DEPENDS ${stamp})
-    add_dependencies(${target} ${target}_layering)
+    # A module's public header (icegate/config/config.hpp) or a private one by a relative path
+    # (../app/server.hpp, ../../src/app/server.hpp).
+    icegate_forbid_includes(${target} NAME layering
+                            HEADERS "(icegate/|[^>\"]*\\.\\./(src/)?)(${module_arg})/"
+                            WHAT "${module_names}" DIRS ${arg_DIRS})
 endfunction()
 
 # One GoogleTest executable per module: tests/unit/<module>/*_test.cpp.

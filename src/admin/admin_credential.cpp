@@ -10,10 +10,10 @@
 
 #include "admin_args.hpp"
 #include "icegate/admin/admin_commands.hpp"
-#include "icegate/config/config_auth.hpp"
 #include "icegate/config/config_values.hpp"
 #include "icegate/config/config_yaml.hpp"
 #include "icegate/config/rest_credential.hpp"
+#include "icegate/config/secret_file.hpp"
 #include "icegate/config/user_name.hpp"
 #include "icegate/util/exit_code.hpp"
 
@@ -25,8 +25,7 @@ namespace fs = std::filesystem;
 using detail::admin_args;
 using detail::option_spec;
 
-constexpr std::size_t max_secret_file_bytes = 64UL * 1024; // as the config reader's
-constexpr std::chrono::seconds fallback_ttl{600};          // auth.credential_ttl's default
+constexpr std::chrono::seconds fallback_ttl{600}; // auth.credential_ttl's default
 
 constexpr std::string_view credential_usage =
     R"(usage: icegate credential (--secret-file FILE | --secret SECRET) --user NAME
@@ -54,15 +53,6 @@ std::string uri_host(const config& cfg, const boost::asio::ip::address& bound) {
     return bound.is_v6() ? "[" + bound.to_string() + "]" : bound.to_string();
 }
 
-std::string first_line_trimmed(const std::string& text) {
-    static constexpr std::string_view space = " \t\r";
-    std::string line = text.substr(0, text.find('\n'));
-    const auto end = line.find_last_not_of(space);
-    line.erase(end == std::string::npos ? 0 : end + 1);
-    line.erase(0, line.find_first_not_of(space));
-    return line;
-}
-
 std::string read_secret(const admin_args& a) {
     const auto file = a.value("--secret-file");
     const auto inline_secret = a.value("--secret");
@@ -74,15 +64,7 @@ std::string read_secret(const admin_args& a) {
         }
         return *inline_secret;
     }
-    std::vector<std::string> warnings;
-    detail::yaml_source src{"--secret-file", fs::current_path(), &warnings};
-    const detail::yaml_value key(YAML::Node(*file), "", src, 0);
-    std::string secret =
-        first_line_trimmed(detail::read_small_file(key, *file, max_secret_file_bytes));
-    if (secret.empty()) {
-        throw std::runtime_error("secret file \"" + *file + "\" has an empty first line");
-    }
-    return secret;
+    return read_secret_file(*file);
 }
 
 int credential(std::span<char* const> words) {

@@ -480,14 +480,22 @@ std::string spki_sha256_base64(const std::filesystem::path& certificate) {
     if (!cert) {
         fail("cannot read certificate", certificate);
     }
+    std::string pin = spki_sha256_base64(*cert);
+    if (pin.empty()) {
+        fail("cannot hash public key of", certificate);
+    }
+    return pin;
+}
+
+std::string spki_sha256_base64(const X509& certificate) {
     unsigned char* der = nullptr;
-    const int size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert.get()), &der);
+    const int size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(&certificate), &der);
     const std::unique_ptr<unsigned char, openssl_free> owned(der);
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int digest_size = 0;
     if (size <= 0 || EVP_Digest(der, static_cast<std::size_t>(size), digest.data(), &digest_size,
                                 EVP_sha256(), nullptr) != 1) {
-        fail("cannot hash public key of", certificate);
+        return {};
     }
     std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> text{};
     const int length = EVP_EncodeBlock(text.data(), digest.data(), static_cast<int>(digest_size));

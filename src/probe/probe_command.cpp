@@ -2,13 +2,13 @@
 // one deadline) and printing the report.
 #include "icegate/probe/probe_command.hpp"
 
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
 
 #include "config_jobs.hpp"
 #include "icegate/config/rest_credential.hpp"
+#include "icegate/config/secret_file.hpp"
 #include "icegate/probe/probe_report.hpp"
 #include "icegate/util/exit_code.hpp"
 #include "probe_run.hpp"
@@ -116,21 +116,6 @@ probe_options parse_options(std::span<char* const> words) {
     return o;
 }
 
-std::string read_secret_file(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    if (!in || !std::getline(in, line)) {
-        throw std::runtime_error("cannot read the secret file " + path);
-    }
-    static constexpr std::string_view space = " \t\r";
-    line.erase(line.find_last_not_of(space) + 1);
-    line.erase(0, line.find_first_not_of(space));
-    if (line.empty()) {
-        throw std::runtime_error("the secret file " + path + " has an empty first line");
-    }
-    return line;
-}
-
 turn_credentials given_credentials(const probe_options& o) {
     if (!o.secret_file.empty()) {
         if (!o.password.empty()) {
@@ -138,7 +123,7 @@ turn_credentials given_credentials(const probe_options& o) {
         }
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::system_clock::now().time_since_epoch());
-        const auto cred = app::make_rest_credential(read_secret_file(o.secret_file),
+        const auto cred = app::make_rest_credential(app::read_secret_file(o.secret_file),
                                                     o.user.empty() ? "icegate-probe" : o.user,
                                                     (now + std::chrono::minutes(10)).count());
         return {cred.username, cred.password, std::nullopt};

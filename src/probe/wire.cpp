@@ -1,17 +1,15 @@
 // Resolution, UDP/TCP/TLS links and the TLS client side (verification, SPKI pin) of the probe.
 #include "wire.hpp"
 
-#include <array>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "icegate/net/tls_material.hpp"
 #include "icegate/stun/message_type.hpp"
 #include "icegate/stun/stream_framer.hpp"
 
@@ -174,28 +172,6 @@ void connect_tcp(asio::io_context& io, tcp::socket& socket, const target& t,
     socket.set_option(tcp::no_delay(true), ignored);
 }
 
-// base64(SHA-256(DER SubjectPublicKeyInfo)) of the server's certificate, as the server logs
-// it and net::spki_sha256_base64 computes it for a file.
-std::string peer_spki(SSL* ssl) {
-    X509* cert = SSL_get0_peer_certificate(ssl);
-    if (cert == nullptr) {
-        return {};
-    }
-    unsigned char* der = nullptr;
-    const int size = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int digest_size = 0;
-    const bool hashed = size > 0 && EVP_Digest(der, static_cast<std::size_t>(size), digest.data(),
-                                               &digest_size, EVP_sha256(), nullptr) == 1;
-    OPENSSL_free(der);
-    if (!hashed) {
-        return {};
-    }
-    std::array<unsigned char, 4 * EVP_MAX_MD_SIZE / 3 + 4> text{};
-    const int len = EVP_EncodeBlock(text.data(), digest.data(), static_cast<int>(digest_size));
-    return std::string(reinterpret_cast<const char*>(text.data()), static_cast<std::size_t>(len));
-}
-
 bool is_ip_literal(const std::string& host) {
     boost::system::error_code ec;
     asio::ip::make_address(host, ec);
@@ -298,7 +274,8 @@ std::string connect_tls(asio::io_context& io, tls_stream& stream, const target& 
         return detail + ", certificate not checked (--insecure)";
     }
     if (!trust.spki_pin.empty()) {
-        const std::string got = peer_spki(stream.native_handle());
+        const X509* cert = SSL_get0_peer_certificate(stream.native_handle());
+        const std::string got = cert != nullptr ? net::spki_sha256_base64(*cert) : "";
         if (got != trust.spki_pin) {
             throw step_failure("TLS: the server's key (SPKI " + got +
                                ") is not the config's certificate (SPKI " + trust.spki_pin + ")");

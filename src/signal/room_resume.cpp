@@ -81,12 +81,11 @@ join_result room_table::impl::readmit(join_request& req, const resume_claims& c,
                                       const clock_reading& clock) {
     const join_message& msg = req.msg;
     link& conn = *req.conn;
-    const auto found = rooms.find(msg.room);
-    room* r = found == rooms.end() ? nullptr : found->second.get();
-    if (r == nullptr && rooms.size() >= settings.max_rooms) {
-        send_error(conn, errc::room_full, "too many rooms", msg.id);
+    const std::optional<room*> to_join = room_to_join(req);
+    if (!to_join) {
         return {};
     }
+    room* r = *to_join;
     if (r != nullptr && r->members.size() >= settings.capacity) {
         send_error(conn, errc::room_full, "room is full", msg.id);
         return {};

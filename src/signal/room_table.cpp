@@ -188,15 +188,24 @@ member& room_table::impl::add_member(room& r, std::string session, std::string n
     return m;
 }
 
+std::optional<room*> room_table::impl::room_to_join(const join_request& req) const {
+    const auto found = rooms.find(req.msg.room);
+    room* r = found == rooms.end() ? nullptr : found->second.get();
+    if (r == nullptr && rooms.size() >= settings.max_rooms) {
+        send_error(*req.conn, errc::room_full, "too many rooms", req.msg.id);
+        return std::nullopt;
+    }
+    return r;
+}
+
 join_result room_table::impl::join_new(join_request& req, const clock_reading& clock) {
     const join_message& msg = req.msg;
     link& conn = *req.conn;
-    const auto found = rooms.find(msg.room);
-    room* r = found == rooms.end() ? nullptr : found->second.get();
-    if (r == nullptr && rooms.size() >= settings.max_rooms) {
-        send_error(conn, errc::room_full, "too many rooms", msg.id);
+    const std::optional<room*> to_join = room_to_join(req);
+    if (!to_join) {
         return {};
     }
+    room* r = *to_join;
     std::string hash;
     auto early = r != nullptr ? admit(*r, req, clock) : room_password(req, hash);
     if (early) {

@@ -95,6 +95,9 @@ struct room_table::impl {
     std::string new_session() const;
     room& create_room(const std::string& name, std::string password_hash);
     member& add_member(room& r, std::string session, std::string name, std::shared_ptr<link> conn);
+    // The room a join (new or after a restart) names, nullptr when it is not there yet; nullopt
+    // when it would be a new room over max_rooms (the client has been told).
+    std::optional<room*> room_to_join(const join_request& req) const;
     join_result join_new(join_request& req, const clock_reading& clock);
     void remove(member& m, table_event_kind why);
     void flush_evictions();

@@ -10,6 +10,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <openssl/x509.h>
 
 namespace icegate::net {
 
@@ -59,5 +60,8 @@ std::filesystem::path private_key_in_use(const tls_settings& tls);
 // base64(SHA-256(DER SubjectPublicKeyInfo)) of a PEM certificate: the value Chromium's
 // --ignore-certificate-errors-spki-list takes. Throws std::runtime_error naming the file.
 std::string spki_sha256_base64(const std::filesystem::path& certificate);
+// The same for a certificate in memory (a peer's after a handshake); empty when its public key
+// cannot be encoded.
+std::string spki_sha256_base64(const X509& certificate);
 
 } // namespace icegate::net

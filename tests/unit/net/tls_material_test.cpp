@@ -389,6 +389,8 @@ TEST_F(TlsTest, SpkiPinMatchesIndependentComputation) {
     SHA256(der, static_cast<std::size_t>(size), digest.data());
     OPENSSL_free(der);
     EXPECT_EQ(pin, base64(digest.data(), digest.size()));
+    // In memory (the probe pins a peer's certificate after the handshake): the same value.
+    EXPECT_EQ(spki_sha256_base64(*cert), pin);
 
     // The recipe from Chromium's documentation, when the tools are around.
     if (std::system("command -v openssl >/dev/null && command -v base64 >/dev/null") == 0) {

@@ -210,6 +210,19 @@ TEST_F(room_restart_test, CapacityStillApplies) {
     EXPECT_EQ(e["code"], "room_full");
 }
 
+TEST_F(room_restart_test, TheRoomLimitStillApplies) {
+    room_settings s;
+    s.max_rooms = 1;
+    reset(s, key_);
+    auto ann = join("r", "Ann");
+    restart();
+    join("x", "Cy");
+    const json e = join_error(resume_msg("r", ann.resume));
+    EXPECT_EQ(e["code"], "room_full");
+    EXPECT_EQ(e["message"], "too many rooms");
+    EXPECT_EQ(table_->rooms(), 1u);
+}
+
 TEST_F(room_restart_test, TwoConnectionsWithOneTokenShareOneSlot) {
     auto ann = join("r", "Ann");
     restart();
