@@ -27,6 +27,7 @@
 #include "icegate/net/tls_material.hpp"
 #include "icegate/probe/probe_command.hpp"
 #include "server.hpp"
+#include "upgrade.hpp"
 
 namespace icegate::app {
 
@@ -243,7 +244,8 @@ private:
     std::unique_ptr<net::file_watcher> watcher_;
 };
 
-int serve(const options& o) {
+int serve(const options& o, const launch& self) {
+    auto predecessor = upgrade_channel::from_environment();
     const auto cfg = find_config(o.config);
     // Lines reach journald or a test's pipe as they are written, not when a buffer fills.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -253,10 +255,17 @@ int serve(const options& o) {
     // Signals are caught from here on, before anyone is told we are ready.
     boost::asio::io_context main_io(1);
     boost::asio::signal_set signals(main_io, SIGINT, SIGTERM, SIGHUP);
+    signals.add(SIGUSR2);
     server srv(cfg);
+    if (predecessor) {
+        predecessor->loaded(); // it hands over now: its listeners close, ours open
+    }
     const auto bound = srv.open();
     srv.start();
     announce(*cfg, bound);
+    if (predecessor) {
+        predecessor->ready();
+    }
     sd_notify(0, "READY=1");
 
     users_file_watch users_watch(main_io, srv, o);
@@ -271,6 +280,11 @@ int serve(const options& o) {
                 if (const auto now = reload(srv, o)) {
                     users_watch.follow(*now);
                 }
+                signals.async_wait(on_signal);
+                return;
+            }
+            if (sig == SIGUSR2) {
+                on_upgrade_signal(srv, main_io, self); // either way, signals still count
                 signals.async_wait(on_signal);
                 return;
             }
@@ -312,7 +326,7 @@ int run_cli(std::span<char*> args) {
             return check_config(*o);
         }
         if (o->command == "serve") {
-            return serve(*o);
+            return serve(*o, launch::of(args));
         }
         std::cerr << "icegate: unknown command '" << o->command << "'\n" << usage_text;
         return exit_usage;

@@ -5,6 +5,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <future>
 #include <limits>
 #include <string>
 
@@ -26,10 +27,34 @@ constexpr std::chrono::milliseconds poll_every{200};
 constexpr std::chrono::seconds stop_margin{10};
 
 constexpr std::size_t unknown = std::numeric_limits<std::size_t>::max();
+// A handover waits this long for the workers to pin and detach (they do it in milliseconds).
+constexpr std::chrono::seconds handover_wait{10};
+
+// The UDP clients of `engine`'s live allocations get sockets of their own on the listener they
+// came through; then every listener stops taking new flows. Returns the number pinned.
+std::size_t hand_over(turn::engine& engine, std::vector<std::unique_ptr<net::udp_listener>>& udp) {
+    std::size_t pinned = 0;
+    engine.for_each_client([&](const turn::client_ref& c) {
+        if (c.transport != turn::client_transport::udp) {
+            return;
+        }
+        for (auto& u : udp) {
+            if (u->index() == c.conn) {
+                pinned += u->pin(c.client) ? 1 : 0;
+                break;
+            }
+        }
+    });
+    for (auto& u : udp) {
+        u->detach();
+    }
+    return pinned;
+}
 
 } // namespace
 
-std::chrono::seconds server::begin_drain(std::function<void(std::size_t left)> done) {
+std::chrono::seconds server::begin_drain(std::function<void(std::size_t left)> done, bool handover,
+                                         std::size_t* pinned) {
     const std::chrono::seconds grace = cfg_->shutdown.grace;
     if (!started_ || grace.count() == 0 || draining_.exchange(true)) {
         return std::chrono::seconds(0);
@@ -44,16 +69,37 @@ std::chrono::seconds server::begin_drain(std::function<void(std::size_t left)> d
     }
     const auto goaway = std::make_shared<const std::string>(
         signal::serialize(signal::goaway_frame{goaway_reconnect_ms}));
+    struct handover_count {
+        std::atomic<std::size_t> workers_left;
+        std::atomic<std::size_t> pinned{0};
+        std::promise<void> all_done;
+    };
+    const auto count = std::make_shared<handover_count>(slots_.size());
     for (auto& slot : slots_) {
-        slot.w->post([&slot, alternate, goaway] {
+        slot.w->post([&slot, alternate, goaway, handover, count] {
             slot.engine->set_draining(alternate);
+            if (handover) {
+                count->pinned += hand_over(*slot.engine, slot.udp);
+            }
             for (auto& s : slot.streams) {
                 s->stop_accepting();
             }
             if (slot.https) {
+                if (handover) {
+                    slot.https->stop_accepting();
+                }
                 slot.https->drain(goaway);
             }
+            if (--count->workers_left == 0) {
+                count->all_done.set_value();
+            }
         });
+    }
+    if (handover) {
+        count->all_done.get_future().wait_for(handover_wait);
+        if (pinned != nullptr) {
+            *pinned = count->pinned.load();
+        }
     }
     const auto deadline = std::chrono::steady_clock::now() + grace;
     // Made here, not on worker 0: stop() (on this thread) looks at it.
@@ -103,15 +149,9 @@ std::size_t server::left() const noexcept {
     return sum;
 }
 
-bool on_stop_signal(server& srv, boost::asio::io_context& main_io, int sig) {
-    auto log = spdlog::get("app");
-    if (srv.draining()) {
-        log->info("signal {}: stopping now, the drain cut short", sig);
-        main_io.stop();
-        return false;
-    }
+std::function<void(std::size_t left)> end_of_drain(boost::asio::io_context& main_io) {
     const auto started = std::chrono::steady_clock::now();
-    const auto grace = srv.begin_drain([&main_io, started](std::size_t left) {
+    return [&main_io, started](std::size_t left) {
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
         if (left == 0) {
@@ -122,7 +162,17 @@ bool on_stop_signal(server& srv, boost::asio::io_context& main_io, int sig) {
                 ms.count(), left == unknown ? std::string("unknown") : std::to_string(left));
         }
         main_io.stop(); // thread-safe: this runs on worker 0
-    });
+    };
+}
+
+bool on_stop_signal(server& srv, boost::asio::io_context& main_io, int sig) {
+    auto log = spdlog::get("app");
+    if (srv.draining()) {
+        log->info("signal {}: stopping now, the drain cut short", sig);
+        main_io.stop();
+        return false;
+    }
+    const auto grace = srv.begin_drain(end_of_drain(main_io));
     if (grace.count() == 0) {
         log->info("signal {}: shutting down", sig);
         sd_notify(0, "STOPPING=1");

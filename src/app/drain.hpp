@@ -2,6 +2,8 @@
 // grace of 0s) stops at once (docs/operations.md, Drain).
 #pragma once
 
+#include <functional>
+
 #include <boost/asio/io_context.hpp>
 
 #include "server.hpp"
@@ -12,5 +14,8 @@ namespace icegate::app {
 // drain, EXTEND_TIMEOUT_USEC). Returns true while a drain goes on: the caller keeps waiting for
 // signals, and `main_io` is stopped when the drain ends. False: `main_io` was stopped now.
 bool on_stop_signal(server& srv, boost::asio::io_context& main_io, int sig);
+
+// begin_drain's `done` for `icegate serve`: logs how the drain ended and stops `main_io`.
+std::function<void(std::size_t left)> end_of_drain(boost::asio::io_context& main_io);
 
 } // namespace icegate::app

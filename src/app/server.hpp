@@ -55,8 +55,15 @@ public:
     // 503, /healthz answers 503, while live allocations go on. `done` runs once, on worker 0,
     // when no allocation and no WebSocket is left on any worker or the grace is over, with the
     // number left. Returns shutdown.grace; 0s: nothing was started (exit at once).
-    std::chrono::seconds begin_drain(std::function<void(std::size_t left)> done);
+    // `handover` (an upgrade, docs/operations.md): a successor is about to bind the same
+    // addresses, so the HTTPS listener closes too and every UDP listener pins the clients of
+    // its live allocations and detaches (net::udp_listener::pin). Returns only once every
+    // worker has done so, with `pinned` set to the number of UDP clients pinned.
+    std::chrono::seconds begin_drain(std::function<void(std::size_t left)> done,
+                                     bool handover = false, std::size_t* pinned = nullptr);
     bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+    // shutdown.grace (from the thread that called start()).
+    std::chrono::seconds grace() const noexcept { return cfg_->shutdown.grace; }
 
     // Live reload, from the thread that called start(): builds everything `next` changes
     // (credentials, peer policy, limits, TLS context, signaling and web settings) and hands it

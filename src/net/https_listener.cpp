@@ -74,6 +74,13 @@ void https_listener::close() {
     }
 }
 
+void https_listener::stop_accepting() {
+    accepting_ = false;
+    pause_.cancel();
+    boost::system::error_code ignored;
+    acceptor_.close(ignored); // the pending accept completes with operation_aborted
+}
+
 std::size_t https_listener::websockets() const noexcept {
     return state_->websockets;
 }
@@ -95,7 +102,7 @@ void https_listener::drain(std::shared_ptr<const std::string> goaway) {
 void https_listener::do_accept() {
     acceptor_.async_accept(
         [this, st = state_](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-            if (!st->closed) {
+            if (!st->closed && accepting_) {
                 on_accept(ec, std::move(socket));
             }
         });
@@ -104,7 +111,7 @@ void https_listener::do_accept() {
 void https_listener::on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
     if (ec) {
         if (pause_.pause_if_exhausted(ec, "http.listen", [this, st = state_] {
-                if (!st->closed) {
+                if (!st->closed && accepting_) {
                     do_accept();
                 }
             })) {

@@ -389,6 +389,10 @@ std::size_t engine::allocation_count() const noexcept {
     return impl_->allocations.size();
 }
 
+void engine::for_each_client(const std::function<void(const client_ref&)>& f) const {
+    impl_->allocations.for_each([&f](const allocation& a) { f(a.client); });
+}
+
 const engine_counters& engine::counters() const noexcept {
     return impl_->counters;
 }

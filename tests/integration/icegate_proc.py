@@ -251,6 +251,66 @@ def run_cli(*args, stdin="", timeout=30, **kw):
                           timeout=timeout, **kw)
 
 
+class NotifySocket:
+    """A NOTIFY_SOCKET for the server (set it in the environment it inherits): the sd_notify messages it sends, in order."""
+
+    def __init__(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="icegate-notify-")
+        self.path = os.path.join(self.dir.name, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+
+    def messages(self, until, timeout=5.0):
+        """Messages received until one holds `until` (or the timeout)."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                out.append(self.sock.recv(4096).decode())
+            except (socket.timeout, TimeoutError):
+                break
+            if until in out[-1]:
+                break
+        return out
+
+    def close(self):
+        self.sock.close()
+        self.dir.cleanup()
+
+
+def successor_pid(server, timeout=20.0):
+    """After SIGUSR2 (an upgrade): the pid of the successor that now serves, from its
+    predecessor's log line."""
+    m = server.wait_for_log(r"upgrade: successor pid (\d+) serves", timeout)
+    assert m, "no successor took over:\n" + server.output()
+    return int(m.group(1))
+
+
+def pid_gone(pid):
+    """True when `pid` has exited (a zombie nobody reaped counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def end_pid(pid, timeout=10.0):
+    """Stops a process the test started indirectly (an upgrade's successor): SIGTERM, and
+    SIGKILL after `timeout`. True when it went on SIGTERM."""
+    if pid_gone(pid):
+        return True
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pid_gone(pid):
+            return True
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return False
+
+
 def free_port_range(count, lo=20000, hi=30000, even=False):
     """`count` consecutive ports free for UDP on 127.0.0.1 and ::1 (below the ephemeral range,
     so listeners on port 0 and peer sockets never take them)."""

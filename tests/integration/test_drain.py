@@ -4,13 +4,11 @@ or 300 Try Alternate), live allocations relaying and refreshing through the grac
 nothing is left, when the grace ends, or at once on a second signal; sd_notify STOPPING=1 and
 EXTEND_TIMEOUT_USEC."""
 import json
-import os
 import shutil
 import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -18,7 +16,7 @@ import websockets.exceptions
 
 import stun_client as sc
 import turn_client as tc
-from icegate_proc import ROOT, free_port_range, running
+from icegate_proc import ROOT, NotifySocket, free_port_range, running
 from signal_tools import WEB
 from turn_tools import allocated, client, expect_error, server_yaml
 from ws_client import Client, https_request, run
@@ -32,34 +30,6 @@ def drain_yaml(ports, shutdown):
             + f"http:\n  listen: 127.0.0.1:0\n  web_root: {WEB}\n"
             + "signal:\n  join_rate: 100000\n  message_rate: 1000\n"
             + "shutdown:\n" + shutdown)
-
-
-class NotifySocket:
-    """A NOTIFY_SOCKET for the server: the sd_notify messages it sends, in order."""
-
-    def __init__(self):
-        self.dir = tempfile.TemporaryDirectory(prefix="icegate-notify-")
-        self.path = os.path.join(self.dir.name, "notify")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-
-    def messages(self, until, timeout=5.0):
-        """Messages received until one holds `until` (or the timeout)."""
-        out = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
-            try:
-                out.append(self.sock.recv(4096).decode())
-            except (socket.timeout, TimeoutError):
-                break
-            if until in out[-1]:
-                break
-        return out
-
-    def close(self):
-        self.sock.close()
-        self.dir.cleanup()
 
 
 @pytest.fixture

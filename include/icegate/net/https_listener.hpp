@@ -34,6 +34,9 @@ public:
     // Drain: every WebSocket gets the text frame `goaway`, then 1001 "going away"; later
     // upgrades are refused (503) while plain requests (/healthz) are still accepted and served.
     void drain(std::shared_ptr<const std::string> goaway);
+    // A handover to a successor on the same address (an upgrade): closes the listening
+    // socket, so new connections go to the successor; open ones go on.
+    void stop_accepting();
     // A reload: later TLS handshakes use `tls` (open connections keep theirs). On the
     // listener's worker.
     void set_tls(std::shared_ptr<boost::asio::ssl::context> tls);
@@ -54,6 +57,7 @@ private:
     boost::asio::steady_timer tick_;
     std::shared_ptr<https_listener_state> state_;
     accept_pause pause_;
+    bool accepting_ = true; // cleared by stop_accepting()
 };
 
 } // namespace icegate::net

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -34,8 +35,23 @@ public:
     udp_listener& operator=(const udp_listener&) = delete;
 
     void start();
+    // Closes the socket and every pinned one.
     void close();
-    boost::asio::ip::udp::endpoint local_endpoint() const;
+    boost::asio::ip::udp::endpoint local_endpoint() const { return bound_; }
+    // The conn id its clients' replies carry (turn::client_ref::conn).
+    std::uint64_t index() const noexcept { return index_; }
+
+    // A handover to a successor process that binds the same address (an upgrade,
+    // docs/operations.md). pin(): `client` gets a socket of its own, bound to this address and
+    // connected to it. Linux gives a datagram to the connected socket that matches its four
+    // addresses before it picks one socket of the SO_REUSEPORT group, so that client's
+    // datagrams keep coming here once the group holds the successor's sockets. False (and a
+    // log line) when the socket cannot be made. detach(): answers what the shared socket
+    // still holds, then closes it, so every new flow goes to the successor; replies then leave
+    // through the pinned sockets (one to an unpinned client is dropped). Not undone.
+    bool pin(const stun::transport_address& client);
+    void detach();
+    std::size_t pinned() const noexcept { return pinned_.size(); }
 
     // Queues a datagram to `to`; it leaves with the batch (flush(), or when the batch fills).
     // Returns false when it was dropped (too large).
@@ -44,12 +60,16 @@ public:
     void flush() noexcept override;
 
 private:
-    void do_wait();
-    void on_readable(const boost::system::error_code& ec);
-    // Receives and answers one batch; returns how many datagrams arrived.
-    int drain_once();
+    void do_wait(boost::asio::ip::udp::socket& s);
+    void on_readable(boost::asio::ip::udp::socket& s, const boost::system::error_code& ec);
+    // Receives and answers one batch from `fd`; returns how many datagrams arrived.
+    int drain_once(int fd);
 
     boost::asio::ip::udp::socket socket_;
+    boost::asio::ip::udp::endpoint bound_;
+    bool detached_ = false;
+    // Only after pin(): few, and looked up per reply only once detached.
+    std::map<stun::transport_address, std::unique_ptr<boost::asio::ip::udp::socket>> pinned_;
     packet_handler& handler_;
     std::uint64_t index_;
     stun::transport_address local_;

@@ -101,6 +101,9 @@ public:
     void set_settings(const engine_settings& settings) noexcept;
 
     std::size_t allocation_count() const noexcept;
+    // Calls f(client) for the client of each live allocation (a rare walk: an upgrade's
+    // handover gives each UDP client a socket of its own). f must not call into the engine.
+    void for_each_client(const std::function<void(const client_ref&)>& f) const;
     const engine_counters& counters() const noexcept;
 
     struct impl;

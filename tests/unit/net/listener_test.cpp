@@ -1,13 +1,16 @@
 // The transport layer with a fake handler: batching, replies, framing, limits.
 #include <array>
+#include <future>
 #include <set>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include "icegate/net/endpoint.hpp"
 #include "icegate/net/stream_listener.hpp"
 #include "icegate/net/udp_listener.hpp"
 #include "icegate/net/worker_io.hpp"
@@ -91,6 +94,62 @@ TEST(UdpListener, TwoWorkersShareAPort) {
     const auto port = a.local_endpoint().port();
     auto b = icegate::net::open_udp_socket(io, udp::endpoint(any.address(), port));
     EXPECT_EQ(b.local_endpoint().port(), port);
+}
+
+// An upgrade's handover: a pinned client's datagrams keep reaching the listener after it
+// detached and a successor bound the same port; a new client's reach the successor.
+TEST(UdpListener, PinnedClientStaysWhenASuccessorBindsThePort) {
+    asio::io_context io;
+    icegate::net::worker_io wio(io, {});
+    reverse_handler h;
+    h.io = &wio;
+    icegate::net::udp_listener l(
+        icegate::net::open_udp_socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), h,
+        wio);
+    l.start();
+    std::thread t([&] { io.run_for(std::chrono::seconds(10)); });
+    asio::io_context other;
+    udp::socket pinned(other, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    udp::socket fresh(other, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    const auto client = icegate::net::to_transport_address(pinned.local_endpoint());
+    std::promise<bool> handed_over;
+    asio::post(io, [&] {
+        const bool ok = l.pin(client);
+        l.detach();
+        handed_over.set_value(ok);
+    });
+    ASSERT_TRUE(handed_over.get_future().get());
+    EXPECT_EQ(l.pinned(), 1u);
+    auto successor = icegate::net::open_udp_socket(other, l.local_endpoint());
+
+    constexpr int n = 64; // enough that a hash over the group would send some elsewhere
+    std::array<std::uint8_t, 2> d{7, 0};
+    for (int i = 0; i < n; ++i) {
+        d[1] = static_cast<std::uint8_t>(i);
+        pinned.send_to(asio::buffer(d), l.local_endpoint());
+        std::array<std::uint8_t, 8> r{};
+        udp::endpoint from;
+        ASSERT_EQ(pinned.receive_from(asio::buffer(r), from), 2u);
+        EXPECT_EQ(r[0], i);
+        EXPECT_EQ(from, l.local_endpoint());
+    }
+    for (int i = 0; i < 8; ++i) {
+        fresh.send_to(asio::buffer(d), l.local_endpoint());
+    }
+    std::array<std::uint8_t, 8> r{};
+    successor.non_blocking(false);
+    for (int i = 0; i < 8; ++i) {
+        udp::endpoint from;
+        ASSERT_EQ(successor.receive_from(asio::buffer(r), from), 2u); // the new flow's
+        EXPECT_EQ(from, fresh.local_endpoint());
+    }
+    successor.non_blocking(true);
+    boost::system::error_code ec;
+    successor.receive(asio::buffer(r), 0, ec);
+    EXPECT_EQ(ec, asio::error::would_block); // none of the pinned client's
+    io.stop();
+    t.join();
+    EXPECT_EQ(h.calls, n);
 }
 
 class StreamListenerTest : public ::testing::Test {
