@@ -245,7 +245,6 @@ private:
 };
 
 int serve(const options& o, const launch& self) {
-    auto predecessor = upgrade_channel::from_environment();
     const auto cfg = find_config(o.config);
     // Lines reach journald or a test's pipe as they are written, not when a buffer fills.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -256,15 +255,22 @@ int serve(const options& o, const launch& self) {
     boost::asio::io_context main_io(1);
     boost::asio::signal_set signals(main_io, SIGINT, SIGTERM, SIGHUP);
     signals.add(SIGUSR2);
+    // After main_io: its watch is a descriptor on main_io.
+    auto predecessor = upgrade_channel::from_environment();
     server srv(cfg);
     if (predecessor) {
         predecessor->loaded(); // it hands over now: its listeners close, ours open
+        srv.pin_new_udp_clients(true);
     }
     const auto bound = srv.open();
     srv.start();
     announce(*cfg, bound);
     if (predecessor) {
         predecessor->ready();
+        predecessor->watch(main_io, [&srv] {
+            spdlog::get("app")->info("upgrade: the predecessor has exited");
+            srv.pin_new_udp_clients(false);
+        });
     }
     sd_notify(0, "READY=1");
 

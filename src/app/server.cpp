@@ -32,12 +32,24 @@ turn::clock_reading read_clock() noexcept {
 // Here, in the wiring, so that net knows only its packet_handler seam and not the engine.
 class engine_handler final : public net::packet_handler {
 public:
-    explicit engine_handler(turn::engine& engine) : engine_(engine) {}
+    engine_handler(turn::engine& engine, net::worker_io& io) : engine_(engine), io_(io) {}
 
     void on_message(std::span<const std::uint8_t> in,
                     const net::packet_context& ctx) noexcept override {
+        if (!pin_new_ || ctx.transport != turn::client_transport::udp) {
+            engine_.on_client_message(in, client_of(ctx), read_clock());
+            return;
+        }
+        // While the port's SO_REUSEPORT group also holds a predecessor's sockets, its flows
+        // move between our workers when those leave: each new UDP allocation gets a socket of
+        // its own before its success answer goes out (server::pin_new_udp_clients).
+        const std::size_t before = engine_.allocation_count();
         engine_.on_client_message(in, client_of(ctx), read_clock());
+        if (engine_.allocation_count() > before) {
+            io_.pin_client(ctx.conn, ctx.source);
+        }
     }
+    void set_pin_new(bool on) noexcept { pin_new_ = on; }
     void on_closed(const net::packet_context& ctx) noexcept override {
         engine_.on_client_closed(client_of(ctx));
     }
@@ -48,6 +60,8 @@ private:
     }
 
     turn::engine& engine_;
+    net::worker_io& io_;
+    bool pin_new_ = false;
 };
 
 std::string with_port(const listen_address& la, std::uint16_t port) {
@@ -153,7 +167,7 @@ server::server(std::shared_ptr<const config> cfg)
                                                           std::span<const std::uint8_t> bytes) {
             e->on_peer_datagram(id, peer, bytes, read_clock());
         });
-        slot.handler = std::make_unique<engine_handler>(*slot.engine);
+        slot.handler = std::make_unique<engine_handler>(*slot.engine, *slot.io);
         slot.rooms = std::make_unique<signal::room_table>(
             room_settings_of(*cfg_),
             [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); },
@@ -166,6 +180,13 @@ server::server(std::shared_ptr<const config> cfg)
     watcher_ = std::make_unique<net::interface_watcher>(
         slots_.front().w->io(), std::move(*interfaces),
         [this](const std::vector<stun::transport_address>& a) { on_interfaces_changed(a); });
+}
+
+void server::pin_new_udp_clients(bool on) {
+    for (auto& slot : slots_) {
+        slot.w->post(
+            [h = static_cast<engine_handler*>(slot.handler.get()), on] { h->set_pin_new(on); });
+    }
 }
 
 // On worker 0: one new immutable policy for all, swapped in by each worker on its own thread.

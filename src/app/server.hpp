@@ -62,6 +62,10 @@ public:
     std::chrono::seconds begin_drain(std::function<void(std::size_t left)> done,
                                      bool handover = false, std::size_t* pinned = nullptr);
     bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+    // An upgrade's successor, while its predecessor lives: every new UDP allocation gets a
+    // socket of its own (net::udp_listener::pin), so its flow stays on its worker when the
+    // predecessor's sockets leave the SO_REUSEPORT group. Any thread; pins stay until exit.
+    void pin_new_udp_clients(bool on);
     // shutdown.grace (from the thread that called start()).
     std::chrono::seconds grace() const noexcept { return cfg_->shutdown.grace; }
 

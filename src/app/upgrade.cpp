@@ -30,6 +30,8 @@ constexpr const char* channel_variable = "ICEGATE_UPGRADE_FD";
 constexpr int channel_fd = 3; // where the successor finds its end
 // Loading a config takes milliseconds and binding as long; a successor this slow is stuck.
 constexpr std::chrono::seconds step_timeout{30};
+// After the predecessor's channel closed: its process may still be ending.
+constexpr std::chrono::seconds predecessor_settle{2};
 
 // Reads one line from `fd` within `timeout`; true when it is `want`.
 bool read_line(int fd, std::string_view want, std::chrono::milliseconds timeout) {
@@ -186,7 +188,8 @@ bool on_upgrade_signal(server& srv, boost::asio::io_context& main_io, const laun
         ::close(s.fd);
         return true;
     }
-    ::close(s.fd);
+    // s.fd stays open until this process ends: the successor watches it to learn when our
+    // sockets have left the SO_REUSEPORT group.
     sd_notify(0, ("MAINPID=" + std::to_string(s.pid)).c_str());
     log->info("upgrade: successor pid {} serves; {} UDP clients stay here on sockets of their "
               "own; draining for up to {} s",
@@ -214,10 +217,28 @@ void upgrade_channel::loaded() const {
     }
 }
 
-void upgrade_channel::ready() {
+void upgrade_channel::ready() const {
     write_line(fd_, "ready");
-    ::close(fd_);
-    fd_ = -1;
+}
+
+void upgrade_channel::watch(boost::asio::io_context& io, std::function<void()> gone) {
+    watched_ = std::make_shared<boost::asio::posix::stream_descriptor>(io, fd_);
+    after_ = std::make_shared<boost::asio::steady_timer>(io);
+    watched_->async_wait(
+        boost::asio::posix::stream_descriptor::wait_read,
+        [w = watched_, t = after_, gone = std::move(gone)](const boost::system::error_code& ec) {
+            if (ec) {
+                return; // cancelled: this process stops
+            }
+            // Nothing more is ever written: readable means closed. A grace period for the
+            // sockets that leave as the process ends.
+            t->expires_after(predecessor_settle);
+            t->async_wait([gone](const boost::system::error_code& e) {
+                if (!e) {
+                    gone();
+                }
+            });
+        });
 }
 
 } // namespace icegate::app

@@ -8,12 +8,16 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "server.hpp"
 
@@ -39,12 +43,17 @@ public:
     // The config loaded: tells the predecessor, and waits until it has handed over. Throws
     // when it does not answer.
     void loaded() const;
-    // Listening: the predecessor starts its drain. Closes the channel.
-    void ready();
+    // Listening: the predecessor starts its drain.
+    void ready() const;
+    // Calls `gone` on `io`'s thread a little after the predecessor exited (the channel
+    // closes with it, as its sockets leave the SO_REUSEPORT group).
+    void watch(boost::asio::io_context& io, std::function<void()> gone);
 
 private:
     explicit upgrade_channel(int fd) : fd_(fd) {}
     int fd_;
+    std::shared_ptr<boost::asio::posix::stream_descriptor> watched_;
+    std::shared_ptr<boost::asio::steady_timer> after_;
 };
 
 } // namespace icegate::app

@@ -238,6 +238,12 @@ void worker_io::send_to_client(const turn::client_ref& to,
     }
 }
 
+void worker_io::pin_client(std::uint64_t conn, const stun::transport_address& client) {
+    if (conn < listeners_.size()) {
+        listeners_[conn]->pin(client);
+    }
+}
+
 void worker_io::flush() noexcept {
     for (auto* l : listeners_) {
         l->flush(); // nothing to do for a listener with no datagram queued

@@ -41,16 +41,17 @@ def fixed_server(grace="30s"):
 class Stream:
     """Numbered datagrams both ways through each allocation, one per round, checked for loss."""
 
-    def __init__(self, allocations, peer):
+    def __init__(self, allocations, peer, rounds=ROUNDS):
         self.allocations = allocations  # (client, channel, relay address)
         self.peer = peer
+        self.rounds = rounds
         self.sent = 0
         self.to_peer = set()
         self.to_clients = set()
         self.thread = threading.Thread(target=self.run)
 
     def run(self):
-        for n in range(ROUNDS):
+        for n in range(self.rounds):
             for i, (c, channel, relay) in enumerate(self.allocations):
                 c.send_channel(channel, f"{i}:{n}".encode())
                 self.peer.sendto(f"{i}:{n}".encode(), relay)
@@ -134,9 +135,16 @@ def test_upgrade_keeps_every_relayed_packet_and_hands_new_work_over(notify):
             # (a draining process would answer 508).
             for c, _, _ in allocations:
                 assert tc.is_success(c.refresh(600), tc.REFRESH), tc.error_code(c.refresh())
-            with client(s, "udp4") as late, client(s, "tcp4", transport="tcp") as late_tcp:
-                allocated(late)
-                allocated(late_tcp)
+            late = []
+            for i in range(CLIENTS):
+                c = client(s, "udp4")
+                clients.append(c)
+                _, relay = allocated(c)
+                assert tc.is_success(c.channel_bind(0x4000, peer.getsockname()), tc.CHANNEL_BIND)
+                late.append((c, 0x4000, relay))
+            late_tcp = client(s, "tcp4", transport="tcp")
+            clients.append(late_tcp)
+            allocated(late_tcp)
             assert s.alive()
 
             # Nothing left on the old process: it exits 0 by itself.
@@ -145,8 +153,21 @@ def test_upgrade_keeps_every_relayed_packet_and_hands_new_work_over(notify):
                 c.has_allocation = False
             assert s.proc.wait(10) == 0, s.output()
             assert s.wait_for_log(r"drain done after \d+ ms: nothing left")
-            with client(s, "udp4") as after:
-                allocated(after)  # the successor still serves
+            # What the successor allocated while both ran stays on its workers once the old
+            # process's sockets have left the port's SO_REUSEPORT group.
+            after = Stream(late, peer, rounds=50)
+            after.run()
+            assert len(after.to_peer) == len(after.to_clients) == after.sent, \
+                (len(after.to_peer), len(after.to_clients), after.sent)
+            for c, _, _ in late:
+                assert tc.is_success(c.refresh(600), tc.REFRESH)
+            assert tc.is_success(late_tcp.refresh(600), tc.REFRESH)
+            assert s.wait_for_log(r"upgrade: the predecessor has exited", timeout=5)
+            with client(s, "udp4") as fresh:
+                allocated(fresh)  # the successor still serves
+            for c in clients:  # nothing left on the successor either: it stops at once
+                c.close()
+            clients = []
         assert end_pid(successor), "the successor did not stop on SIGTERM"
         successor = None
         s.assert_no_sanitizer_report()

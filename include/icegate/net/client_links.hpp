@@ -19,6 +19,8 @@ public:
     virtual bool send(const stun::transport_address& to,
                       std::span<const std::uint8_t> bytes) noexcept = 0;
     virtual void flush() noexcept = 0;
+    // Gives `client` a socket of its own (udp_listener::pin): an upgrade's overlap.
+    virtual bool pin(const stun::transport_address& client) = 0;
 
 protected:
     ~udp_link() = default;

@@ -49,7 +49,7 @@ public:
     // log line) when the socket cannot be made. detach(): answers what the shared socket
     // still holds, then closes it, so every new flow goes to the successor; replies then leave
     // through the pinned sockets (one to an unpinned client is dropped). Not undone.
-    bool pin(const stun::transport_address& client);
+    bool pin(const stun::transport_address& client) override;
     void detach();
     std::size_t pinned() const noexcept { return pinned_.size(); }
 

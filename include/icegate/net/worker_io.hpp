@@ -72,6 +72,8 @@ public:
 
     // Sends what send_to_client() batched on the UDP listeners.
     void flush() noexcept;
+    // The UDP client `client` of listener `conn` gets a socket of its own (udp_listener::pin).
+    void pin_client(std::uint64_t conn, const stun::transport_address& client);
     // Closes every relay socket and stops watching them (shutdown).
     void close_all() noexcept;
     std::size_t relay_count() const noexcept { return relays_.size(); }

@@ -28,6 +28,7 @@ struct fake_udp final : udp_link {
         return true;
     }
     void flush() noexcept override { ++flushes; }
+    bool pin(const stun::transport_address&) override { return false; }
     std::vector<std::pair<stun::transport_address, bytes>> sent;
     int flushes = 0;
 };
