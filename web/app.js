@@ -104,7 +104,7 @@ function rtcConfig() {
   };
 }
 
-function onJoined({ frame, resumed, fresh }) {
+function onJoined({ frame, resumed, fresh, moved }) {
   app.joins += 1;
   app.session = frame.session;
   app.config.iceServers = Array.isArray(frame.iceServers) ? frame.iceServers : [];
@@ -130,7 +130,9 @@ function onJoined({ frame, resumed, fresh }) {
   }
   for (const peer of app.peers.values()) {
     peer.setConfiguration(rtcConfig());
-    if (resumed) peer.resumed();
+    // After a goaway the path moves to the new server's relays, with each peer once it is back.
+    if (moved) peer.serverMoved();
+    if (resumed) peer.resumed(listed.has(peer.session));
   }
   if (resumed) chat.merge(frame.history);
   else chat.reset(frame.history);

@@ -13,6 +13,11 @@ const DISCONNECT_GRACE_MS = 4000;
 const FIRST_OFFER_WAIT_MS = 3000;
 const RESTART_WAIT_MS = 2500;
 
+// The ICE username fragment of the remote description: an ICE restart changes it.
+function remoteUfrag(pc) {
+  return /^a=ice-ufrag:(\S+)/m.exec(pc.remoteDescription?.sdp || '')?.[1] ?? null;
+}
+
 export class Peer extends EventTarget {
   // send(data): delivers `data` to the remote side over signaling.
   constructor({ session, name, state, mySession, config, localStream, send }) {
@@ -38,6 +43,9 @@ export class Peer extends EventTarget {
     this.waited = false;
     this.restartTimer = null;
     this.restartWaited = false;
+    this.moveWanted = false; // serverMoved(): restart ICE once the remote member is back too
+    this.moveUfrag = null; // the remote ICE ufrag when the server moved
+    this.moveTimer = null;
     this.build(localStream);
   }
 
@@ -130,15 +138,49 @@ export class Peer extends EventTarget {
       return;
     }
     this.restartWaited = false;
+    this.restartIce(why);
+  }
+
+  restartIce(why) {
     this.restarts += 1;
     this.emit('warn', `ICE restart (${why})`);
     this.pc.restartIce();
   }
 
-  // After a signaling resume: kick ICE if the path broke while we were away.
-  resumed() {
+  // Our signaling resumed after a goaway: the server we relay through goes away, and its TURN
+  // allocations end with it. The path still works, but must move onto relays of the server
+  // that answers now (the config already holds its fresh credentials) before the old ones end.
+  serverMoved() {
+    this.moveWanted = true;
+    this.moveUfrag = remoteUfrag(this.pc);
+  }
+
+  // After a signaling resume; `present`: the remote member is in the room too (an offer to one
+  // that has not resumed yet would be dropped). Moves the path after a goaway; otherwise
+  // kicks ICE if the path broke while we were away.
+  resumed(present = true) {
     const s = this.pc.connectionState;
-    if (s === 'failed' || s === 'disconnected') this.restart('resume');
+    if (this.moveWanted && present && s !== 'failed' && s !== 'disconnected') {
+      this.moveWanted = false;
+      this.moveRelays();
+    } else if (s === 'failed' || s === 'disconnected') {
+      if (present) this.moveWanted = false; // this restart moves the path too
+      this.restart('resume');
+    }
+  }
+
+  // As restart() for a working path: the impolite side restarts ICE; the polite one (whose
+  // peer resumed too) restarts only if no restart offer (a new remote ufrag) came meanwhile.
+  moveRelays() {
+    if (this.closed) return;
+    clearTimeout(this.moveTimer);
+    if (!this.polite) {
+      this.restartIce('server moved');
+      return;
+    }
+    this.moveTimer = setTimeout(() => {
+      if (!this.closed && remoteUfrag(this.pc) === this.moveUfrag) this.restartIce('server moved');
+    }, RESTART_WAIT_MS);
   }
 
   // Remote signaling data, handled strictly in order.
@@ -218,6 +260,7 @@ export class Peer extends EventTarget {
     clearTimeout(this.disconnectTimer);
     clearTimeout(this.offerTimer);
     clearTimeout(this.restartTimer);
+    clearTimeout(this.moveTimer);
     for (const c of Object.values(this.channels)) c.onclose = null;
     this.pc.onconnectionstatechange = null;
     this.pc.close();

@@ -1,6 +1,6 @@
 // The WebSocket signaling client (docs/signaling.md): join, keepalive, resume with backoff,
 // and a server's goaway (it drains): resume after the delay it names.
-// Emits events: 'joined' (frame, {resumed, fresh}), 'frame' (every other server frame),
+// Emits events: 'joined' (frame, {resumed, fresh, moved}), 'frame' (every other server frame),
 // 'status' (detail: 'connecting' | 'open' | 'reconnecting' | 'closed'), 'fatal' (error frame
 // that ends the session), 'log' ({dir, frame}).
 
@@ -23,6 +23,7 @@ export class Signaling extends EventTarget {
     this.retryTimer = null;
     this.nextId = 1;
     this.goawayMs = null; // set by a goaway frame: the first retry waits this long
+    this.wentAway = false; // a goaway came since the last joined: its TURN relays end too
   }
 
   emit(type, detail) {
@@ -96,6 +97,7 @@ export class Signaling extends EventTarget {
       // after about reconnect_ms (to this node once it answers again, or another), then back off.
       const ms = Number(f.reconnect_ms);
       this.goawayMs = Number.isFinite(ms) ? Math.min(Math.max(ms, 0), GOAWAY_MAX_MS) : 0;
+      this.wentAway = true;
       return;
     }
     if (f.type === 'resume') {
@@ -107,11 +109,14 @@ export class Signaling extends EventTarget {
     if (f.type === 'joined') {
       const resumed = this.session !== null && f.session === this.session;
       const fresh = this.session !== null && !resumed;
+      // moved: resumed into the same session on the server that answers after a goaway.
+      const moved = resumed && this.wentAway;
+      this.wentAway = false;
       this.session = f.session;
       this.resumeToken = f.resume || null;
       this.attempt = 0;
       this.setStatus('open');
-      this.emit('joined', { frame: f, resumed, fresh });
+      this.emit('joined', { frame: f, resumed, fresh, moved });
       return;
     }
     if (f.type === 'error') {

@@ -25,16 +25,11 @@
 // chat-input, chat-message, file-input, file-transfer[data-dir][data-status], mute, screen,
 // tab-board, board, peer-tile[data-session][data-audio][data-screen], peer-muted, peer-sharing.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-import { chromiumArgs as sharedChromiumArgs } from './chromium_args.mjs';
+import { checkRelay, makeLog, parseBaseUrl, runInChromium, webPages } from './web_pages.mjs';
 
-function log(...args) {
-  process.stderr.write(`[call_test ${new Date().toISOString().slice(11, 23)}] ${args.join(' ')}\n`);
-}
+const log = makeLog('call_test');
 
 function usage(message) {
   log(`error: ${message}`);
@@ -59,16 +54,7 @@ try {
   usage(err.message);
 }
 
-if (!opts.url) usage('--url is required (https://HOST:PORT/ of icegate)');
-let base;
-try {
-  base = new URL(opts.url);
-} catch {
-  usage(`--url: not a URL: ${opts.url}`);
-}
-if (base.protocol !== 'https:') usage('--url must be https:// (getUserMedia and wss need it)');
-base.search = '';
-base.hash = '';
+const base = parseBaseUrl(opts.url, usage);
 const timeoutMs = Number(opts['timeout-ms']);
 if (!(timeoutMs > 0)) usage('--timeout-ms must be a positive number');
 const framesWanted = Number(opts.frames);
@@ -82,123 +68,8 @@ setTimeout(() => {
   process.exit(2);
 }, watchdogMs).unref();
 
-// Chromium may resolve loopback, the page host and the TURN hosts, nothing else.
-function chromiumArgs(userDataDir) {
-  return sharedChromiumArgs({ userDataDir, resolvable: [urlHost, ...opts['turn-host']], spki: opts.spki });
-}
-
-const problems = []; // console errors, page errors, failed requests: any fails the run
-let closing = false;
-
-async function openPage(browser, label, viewport = { width: 1100, height: 680 }) {
-  const context = await browser.newContext({
-    viewport,
-    ignoreHTTPSErrors: !opts.spki,
-    permissions: ['camera', 'microphone'],
-  });
-  const page = await context.newPage();
-  page.label = label;
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !closing) problems.push({ page: label, kind: 'console', text: m.text() });
-    if (['error', 'warning'].includes(m.type())) log(`[${label} console.${m.type()}] ${m.text()}`);
-  });
-  page.on('pageerror', (e) => {
-    if (!closing) problems.push({ page: label, kind: 'pageerror', text: String(e) });
-    log(`[${label} pageerror] ${e}`);
-  });
-  page.on('requestfailed', (r) => {
-    if (!closing) problems.push({ page: label, kind: 'requestfailed', text: `${r.url()} ${r.failure()?.errorText}` });
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400 && !closing) problems.push({ page: label, kind: 'http', text: `${r.status()} ${r.url()}` });
-  });
-  return page;
-}
-
-function roomUrl(room) {
-  return `${base.href}?relay=1#${encodeURIComponent(room)}`;
-}
-
-// Opens the page, checks that #room came from the URL, types a name and joins.
-async function join(page, room, name) {
-  await page.goto(roomUrl(room), { timeout: 15000 });
-  const prefilled = await page.getByTestId('room').inputValue();
-  if (prefilled !== room) throw new Error(`${page.label}: room field shows ${JSON.stringify(prefilled)}, not ${room}`);
-  await page.getByTestId('name').fill(name);
-  await page.getByTestId('join').click();
-  await page.waitForFunction(() => window.icegate && window.icegate.state().signaling === 'open',
-    null, { timeout: timeoutMs, polling: 50 });
-  const st = await page.evaluate(() => window.icegate.state());
-  if (st.iceTransportPolicy !== 'relay') throw new Error(`${page.label}: iceTransportPolicy is ${st.iceTransportPolicy}`);
-  return st.session;
-}
-
-async function waitConnected(page, count) {
-  await page.waitForFunction((n) => {
-    const peers = window.icegate.state().peers;
-    return peers.length === n && peers.every((p) => p.connectionState === 'connected');
-  }, count, { timeout: timeoutMs, polling: 50 });
-}
-
-async function stats(page) {
-  return page.evaluate(() => window.icegate.stats());
-}
-
-// Polls until every peer of `page` has decoded `n` video frames; returns the last stats.
-async function waitFrames(page, n) {
-  const deadline = Date.now() + timeoutMs;
-  let s;
-  for (;;) {
-    s = await stats(page);
-    const vals = Object.values(s);
-    if (vals.length && vals.every((v) => v.video.framesDecoded >= n)) return s;
-    if (Date.now() > deadline) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function checkRelay(label, s, failures) {
-  for (const [session, v] of Object.entries(s)) {
-    const who = `${label}->${session.slice(0, 6)}`;
-    if (!v.local || !v.remote) {
-      failures.push(`${who}: no selected candidate pair`);
-      continue;
-    }
-    if (v.local.candidateType !== 'relay') failures.push(`${who}: local candidate is ${v.local.candidateType}, not relay`);
-    if (v.remote.candidateType !== 'relay') failures.push(`${who}: remote candidate is ${v.remote.candidateType}, not relay`);
-  }
-}
-
-// What a page knows, for the result of a failed scenario.
-async function diagnose(pages) {
-  const out = {};
-  for (const p of pages) {
-    out[p.label] = await p.evaluate(() => ({
-      state: window.icegate.state(),
-      log: window.icegate.log().slice(-40).map((e) => `${e.dir} ${e.type} ${e.summary}`),
-    })).catch((err) => ({ error: err.message.split('\n')[0] }));
-  }
-  return out;
-}
-
-async function shot(page, name, result) {
-  if (!opts.out) return;
-  const file = path.join(opts.out, name);
-  try {
-    await page.screenshot({ path: file, timeout: 10000 });
-    result.screenshots.push(file);
-  } catch (err) {
-    log(`${page.label}: screenshot failed: ${err.message}`);
-  }
-}
-
-async function sendChat(from, to, text) {
-  const t0 = Date.now();
-  await from.getByTestId('chat-input').fill(text);
-  await from.getByTestId('chat-input').press('Enter');
-  await to.getByTestId('chat-message').filter({ hasText: text }).first().waitFor({ timeout: timeoutMs });
-  return Date.now() - t0;
-}
+const kit = webPages({ base, spki: opts.spki, timeoutMs, out: opts.out, log });
+const { problems, openPage, join, waitConnected, stats, waitFrames, diagnose, shot, sendChat } = kit;
 
 // B's decoded-frame count for the video it receives from session `from`.
 async function framesFrom(page, from) {
@@ -528,44 +399,28 @@ async function scenarioMesh(browser, result) {
   return pages;
 }
 
-async function main() {
-  if (opts.out) mkdirSync(opts.out, { recursive: true });
-  const userDataDir = mkdtempSync(path.join(tmpdir(), 'icegate-call-chromium-'));
-  const args = chromiumArgs(userDataDir);
-  const result = { ok: false, url: base.href, chromium: null, node: process.version, scenarios: {}, problems, screenshots: [] };
-  let browser = null;
-  try {
-    log(`launching ${opts.chromium} for ${base.href}`);
-    browser = await chromium.launch({
-      executablePath: opts.chromium, ignoreDefaultArgs: true, args, headless: true, timeout: 30000,
-    });
-    result.chromium = browser.version();
-    log(`chromium ${result.chromium}`);
+if (opts.out) mkdirSync(opts.out, { recursive: true });
+const result = { ok: false, url: base.href, chromium: null, node: process.version, scenarios: {}, problems, screenshots: [] };
+runInChromium({
+  // Chromium may resolve loopback, the page host and the TURN hosts, nothing else.
+  executablePath: opts.chromium,
+  resolvable: [urlHost, ...opts['turn-host']],
+  spki: opts.spki,
+  kit,
+  log,
+  result,
+  async body(browser) {
     const open = [];
     if (scenarios.includes('call')) open.push(...await scenarioCall(browser, result));
     if (scenarios.includes('mesh')) open.push(...await scenarioMesh(browser, result));
-    closing = true;
-    for (const p of open) await p.context().close().catch(() => {});
-    result.ok = scenarios.every((s) => result.scenarios[s]?.ok) && problems.length === 0;
-  } catch (err) {
-    result.error = err.message;
-    log(`error: ${err.stack || err}`);
-  } finally {
-    closing = true;
-    if (browser) await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
-    rmSync(userDataDir, { recursive: true, force: true, maxRetries: 3 });
-  }
-  for (const s of scenarios) {
-    const r = result.scenarios[s];
-    if (r) log(`${s}: ${r.ok ? 'PASS' : 'FAIL'} ${JSON.stringify(r.timings)}${r.ok ? '' : `: ${r.failures.join('; ')}`}`);
-  }
-  if (problems.length) log(`console/page problems: ${JSON.stringify(problems)}`);
-  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  // playwright-core keeps node alive for a few seconds after close: exit explicitly.
-  process.exit(result.ok ? 0 : (result.error && !Object.keys(result.scenarios).length ? 2 : 1));
-}
-
-main().catch((err) => {
-  log(`fatal: ${err.stack || err}`);
-  process.exit(2);
+    return open;
+  },
+  passed: () => scenarios.every((s) => result.scenarios[s]?.ok),
+  reached: () => Object.keys(result.scenarios).length > 0,
+  summary() {
+    for (const s of scenarios) {
+      const r = result.scenarios[s];
+      if (r) log(`${s}: ${r.ok ? 'PASS' : 'FAIL'} ${JSON.stringify(r.timings)}${r.ok ? '' : `: ${r.failures.join('; ')}`}`);
+    }
+  },
 });

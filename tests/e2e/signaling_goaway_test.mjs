@@ -3,11 +3,14 @@
 // WebSocket and fake timers (no browser, no server): goaway then a 1001 close must lead to a
 // reconnect after about reconnect_ms (not the usual backoff, and not a 'closed' state), whose
 // join carries the resume token; a refused reconnect backs off and retries; a second goaway
-// is honoured again. Prints one JSON line; exits 0 when every check passed, 1 otherwise.
+// is honoured again; the joined event says `moved` after a goaway's resume only (the web
+// client then moves its calls onto the new server's relays). Prints one JSON line; exits 0
+// when every check passed, 1 otherwise.
 //
 //   node signaling_goaway_test.mjs
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { installFakeClock } from './fake_clock.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const failures = [];
@@ -15,36 +18,7 @@ function check(ok, what) {
   if (!ok) failures.push(what);
 }
 
-// ---- fake timers: the test decides when time passes ----------------------------------------
-let now = 0;
-let timers = [];
-let nextTimer = 1;
-globalThis.setTimeout = (fn, ms) => {
-  const id = nextTimer++;
-  timers.push({ id, at: now + Math.max(0, ms || 0), fn, every: 0 });
-  return id;
-};
-globalThis.setInterval = (fn, ms) => {
-  const id = nextTimer++;
-  timers.push({ id, at: now + ms, fn, every: ms });
-  return id;
-};
-globalThis.clearTimeout = (id) => {
-  timers = timers.filter((t) => t.id !== id);
-};
-globalThis.clearInterval = globalThis.clearTimeout;
-function advance(ms) {
-  const end = now + ms;
-  for (;;) {
-    const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-    if (!due) break;
-    now = due.at;
-    if (due.every) due.at += due.every;
-    else timers = timers.filter((t) => t !== due);
-    due.fn();
-  }
-  now = end;
-}
+const { now, advance } = installFakeClock();
 
 // ---- fake WebSocket: records what the client sends, lets the test play the server ----------
 const sockets = [];
@@ -54,7 +28,7 @@ class FakeWebSocket {
     this.url = url;
     this.readyState = 0;
     this.sent = [];
-    this.openedAt = now;
+    this.openedAt = now();
     sockets.push(this);
   }
   send(text) {
@@ -86,6 +60,9 @@ try {
   const frames = [];
   sig.addEventListener('status', (e) => statuses.push(e.detail));
   sig.addEventListener('frame', (e) => frames.push(e.detail));
+  const joins = [];
+  sig.addEventListener('joined', (e) => joins.push(e.detail));
+  const lastJoin = () => JSON.stringify((({ resumed, fresh, moved }) => ({ resumed, fresh, moved }))(joins.at(-1) || {}));
   sig.start({ room: 'r', name: 'Ann' });
 
   // Joined on the first socket.
@@ -94,6 +71,7 @@ try {
   check(ws.sent[0]?.type === 'join' && !('resume' in ws.sent[0]), 'first join has no resume');
   ws.frame({ type: 'joined', session: 'S1', room: 'r', peers: [], iceServers: [], resume: 'R1', history: [] });
   check(sig.status === 'open', `open after joined (got ${sig.status})`);
+  check(lastJoin() === '{"resumed":false,"fresh":false,"moved":false}', `first joined: ${lastJoin()}`);
 
   // The server drains: goaway, then 1001.
   const reconnectMs = 3000;
@@ -122,6 +100,7 @@ try {
   check(ws.sent[0]?.type === 'join' && ws.sent[0].resume === 'R1', `join resumes (sent ${JSON.stringify(ws.sent[0])})`);
   ws.frame({ type: 'joined', session: 'S1', room: 'r', peers: [], iceServers: [], resume: 'R1', history: [] });
   check(sig.status === 'open', `open after the resumed join (${sig.status})`);
+  check(lastJoin() === '{"resumed":true,"fresh":false,"moved":true}', `resume after goaway: ${lastJoin()}`);
 
   // A second goaway (another drain) is honoured the same way.
   ws.frame({ type: 'goaway', reconnect_ms: 500 });
@@ -138,6 +117,27 @@ try {
   ws.serverClose(1001);
   advance(90001);
   check(sockets.length === 5, `huge reconnect_ms clamped to 60 s (sockets: ${sockets.length})`);
+  ws = sockets[4];
+  ws.accept();
+  ws.frame({ type: 'joined', session: 'S1', room: 'r', peers: [], iceServers: [], resume: 'R1', history: [] });
+  check(lastJoin() === '{"resumed":true,"fresh":false,"moved":true}', `resume after the third goaway: ${lastJoin()}`);
+
+  // A dropped socket without goaway resumes on the same server: not moved.
+  ws.serverClose(1006);
+  advance(400);
+  ws = sockets[5];
+  ws.accept();
+  ws.frame({ type: 'joined', session: 'S1', room: 'r', peers: [], iceServers: [], resume: 'R1', history: [] });
+  check(lastJoin() === '{"resumed":true,"fresh":false,"moved":false}', `resume after a plain drop: ${lastJoin()}`);
+
+  // A goaway whose resume is refused (a new session): fresh, not moved.
+  ws.frame({ type: 'goaway', reconnect_ms: 0 });
+  ws.serverClose(1001);
+  advance(10);
+  ws = sockets[6];
+  ws.accept();
+  ws.frame({ type: 'joined', session: 'S2', room: 'r', peers: [], iceServers: [], resume: 'R2', history: [] });
+  check(lastJoin() === '{"resumed":false,"fresh":true,"moved":false}', `fresh join after goaway: ${lastJoin()}`);
   sig.stop(false);
 } catch (err) {
   // An earlier check failed and left no socket where the next step expects one.
