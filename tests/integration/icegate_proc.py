@@ -287,6 +287,22 @@ def successor_pid(server, timeout=20.0):
     return int(m.group(1))
 
 
+def children(pid):
+    """The icegate processes whose parent is `pid`: an upgrade's successor, also one that never
+    logged its pid."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            exe = os.readlink(f"/proc/{entry}/exe")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and exe == os.path.realpath(BINARY):
+            found.append(int(entry))
+    return found
+
+
 def pid_gone(pid):
     """True when `pid` has exited (a zombie nobody reaped counts as gone)."""
     try:

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from browser_tools import E2E, require_tools, run_e2e, spki_pin
-from icegate_proc import BINARY, ROOT, Icegate, end_pid, free_port_range, pid_gone, successor_pid
+from icegate_proc import ROOT, Icegate, children, end_pid, free_port_range, pid_gone, successor_pid
 
 GRACE_S = 20
 TIMEOUT_MS = 30000
@@ -46,21 +46,6 @@ relay:
 shutdown:
   grace: {GRACE_S}s
 """
-
-
-def children(pid):
-    """The icegate processes whose parent is `pid`: a successor that never logged its pid."""
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            exe = os.readlink(f"/proc/{entry}/exe")
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == pid and exe == os.path.realpath(BINARY):
-            found.append(int(entry))
-    return found
 
 
 class Service:

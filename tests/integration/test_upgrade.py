@@ -11,7 +11,7 @@ import time
 import pytest
 
 import turn_client as tc
-from icegate_proc import Icegate, NotifySocket, end_pid, free_port_range, successor_pid
+from icegate_proc import Icegate, NotifySocket, children, end_pid, free_port_range, successor_pid
 from signal_tools import WEB
 from turn_tools import allocated, client, server_yaml
 from ws_client import Client, run
@@ -85,10 +85,11 @@ def notify(monkeypatch):
 
 def test_upgrade_keeps_every_relayed_packet_and_hands_new_work_over(notify):
     s = fixed_server()
-    clients, successor = [], None
+    clients, successor, old_pid = [], None, None
     try:
         s.start()
         s.drain()
+        old_pid = s.proc.pid
         with tc.udp_peer() as peer:
             peer.settimeout(2.0)
             allocations = []
@@ -174,8 +175,8 @@ def test_upgrade_keeps_every_relayed_packet_and_hands_new_work_over(notify):
     finally:
         for c in clients:
             c.close()
-        if successor is not None:
-            end_pid(successor)
+        for pid in ({successor} | set(children(old_pid) if old_pid else [])) - {None}:
+            end_pid(pid)
         s.close()
 
 
