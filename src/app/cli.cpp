@@ -244,6 +244,27 @@ private:
     std::unique_ptr<net::file_watcher> watcher_;
 };
 
+// Binds and starts `srv`; an upgrade's successor first waits for its predecessor to hand over
+// (upgrade.hpp). Then tells systemd it is ready.
+void open_and_start(server& srv, const config& cfg, std::optional<upgrade_channel>& predecessor,
+                    boost::asio::io_context& main_io) {
+    if (predecessor) {
+        predecessor->loaded(); // it hands over now: its listeners close, ours open
+        srv.pin_new_udp_clients(true);
+    }
+    const auto bound = srv.open();
+    srv.start();
+    announce(cfg, bound);
+    if (predecessor) {
+        predecessor->ready();
+        predecessor->watch(main_io, [&srv] {
+            spdlog::get("app")->info("upgrade: the predecessor has exited");
+            srv.pin_new_udp_clients(false);
+        });
+    }
+    sd_notify(0, "READY=1");
+}
+
 int serve(const options& o, const launch& self) {
     const auto cfg = find_config(o.config);
     // Lines reach journald or a test's pipe as they are written, not when a buffer fills.
@@ -258,21 +279,7 @@ int serve(const options& o, const launch& self) {
     // After main_io: its watch is a descriptor on main_io.
     auto predecessor = upgrade_channel::from_environment();
     server srv(cfg);
-    if (predecessor) {
-        predecessor->loaded(); // it hands over now: its listeners close, ours open
-        srv.pin_new_udp_clients(true);
-    }
-    const auto bound = srv.open();
-    srv.start();
-    announce(*cfg, bound);
-    if (predecessor) {
-        predecessor->ready();
-        predecessor->watch(main_io, [&srv] {
-            spdlog::get("app")->info("upgrade: the predecessor has exited");
-            srv.pin_new_udp_clients(false);
-        });
-    }
-    sd_notify(0, "READY=1");
+    open_and_start(srv, *cfg, predecessor, main_io);
 
     users_file_watch users_watch(main_io, srv, o);
     users_watch.follow(*cfg);

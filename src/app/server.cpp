@@ -399,6 +399,11 @@ void server::publish_metrics(std::size_t w) {
     metrics_.publish(w, metric::peer_dropped_no_permission, c.peer_dropped_no_permission);
     metrics_.publish(w, metric::peer_dropped_policy, c.peer_dropped_policy);
     metrics_.publish(w, metric::client_dropped, c.client_dropped);
+    metrics_.publish(w, metric::bandwidth_dropped_allocation, c.bandwidth_dropped_allocation);
+    metrics_.publish(w, metric::bandwidth_dropped_user, c.bandwidth_dropped_user);
+    metrics_.publish(w, metric::bandwidth_dropped_total, c.bandwidth_dropped_total);
+    metrics_.publish(w, metric::answers_suppressed, c.answers_suppressed);
+    metrics_.publish(w, metric::allocations_rate_limited, c.allocations_rate_limited);
     metrics_.publish(w, metric::rooms, slot.rooms->rooms());
     metrics_.publish(w, metric::room_members, slot.rooms->members());
     metrics_.publish(w, metric::https_connections, slot.https ? slot.https->connections() : 0);

@@ -164,6 +164,17 @@ turn::engine_settings make_engine_settings(const config& c, const relay_addresse
     s.max_channels = c.limits.max_channels;
     s.user_quota = c.limits.user_quota;
     s.total_quota = c.limits.total_quota;
+    s.unauthenticated_answer_rate = c.limits.unauthenticated_answer_rate;
+    s.unauthenticated_answer_burst = c.limits.unauthenticated_answer_burst;
+    s.allocation_rate = c.limits.allocation_rate;
+    s.allocation_bandwidth = c.limits.allocation_bandwidth;
+    s.user_bandwidth = c.limits.user_bandwidth;
+    // Each worker enforces an even share: nothing shared per packet (configuration.md says
+    // what that costs when the load is uneven).
+    const std::uint64_t workers = std::max(c.workers, 1u);
+    s.total_bandwidth = c.limits.total_bandwidth == 0
+                            ? 0
+                            : std::max<std::uint64_t>(c.limits.total_bandwidth / workers, 1);
     s.relay_v4 = relays.v4.has_value();
     s.relay_v6 = relays.v6.has_value();
     s.external_v4 = external(c, false);

@@ -108,9 +108,11 @@ void read_auth(const yaml_value& v, const std::string& realm, auth_config& auth)
 }
 
 void read_limits(const yaml_value& v, limits_config& l) {
-    yaml_map m(v, {"max_lifetime", "user_quota", "total_quota", "max_permissions", "max_channels",
-                   "tcp_idle_timeout", "tcp_buffer", "tcp_preauth_timeout",
-                   "connections_per_address"});
+    yaml_map m(v,
+               {"max_lifetime", "user_quota", "total_quota", "max_permissions", "max_channels",
+                "tcp_idle_timeout", "tcp_buffer", "tcp_preauth_timeout", "connections_per_address",
+                "unauthenticated_answer_rate", "unauthenticated_answer_burst", "allocation_rate",
+                "allocation_bandwidth", "user_bandwidth", "total_bandwidth"});
     if (auto x = m.get("max_lifetime")) {
         l.max_lifetime = read_duration(*x);
     }
@@ -139,6 +141,24 @@ void read_limits(const yaml_value& v, limits_config& l) {
     }
     if (auto x = m.get("connections_per_address")) {
         l.connections_per_address = read_uint(*x, 0, 1000000);
+    }
+    if (auto x = m.get("unauthenticated_answer_rate")) {
+        l.unauthenticated_answer_rate = read_uint(*x, 0, 1000000);
+    }
+    if (auto x = m.get("unauthenticated_answer_burst")) {
+        l.unauthenticated_answer_burst = read_uint(*x, 1, 1000000);
+    }
+    if (auto x = m.get("allocation_rate")) {
+        l.allocation_rate = read_uint(*x, 0, 1000000);
+    }
+    if (auto x = m.get("allocation_bandwidth")) {
+        l.allocation_bandwidth = read_rate(*x);
+    }
+    if (auto x = m.get("user_bandwidth")) {
+        l.user_bandwidth = read_rate(*x);
+    }
+    if (auto x = m.get("total_bandwidth")) {
+        l.total_bandwidth = read_rate(*x);
     }
 }
 

@@ -105,6 +105,15 @@ void emit_limits(YAML::Emitter& out, const limits_config& l) {
     out << YAML::Key << "tcp_preauth_timeout" << YAML::Value
         << format_duration(l.tcp_preauth_timeout);
     out << YAML::Key << "connections_per_address" << YAML::Value << l.connections_per_address;
+    out << YAML::Key << "unauthenticated_answer_rate" << YAML::Value
+        << l.unauthenticated_answer_rate;
+    out << YAML::Key << "unauthenticated_answer_burst" << YAML::Value
+        << l.unauthenticated_answer_burst;
+    out << YAML::Key << "allocation_rate" << YAML::Value << l.allocation_rate;
+    out << YAML::Key << "allocation_bandwidth" << YAML::Value
+        << detail::format_rate(l.allocation_bandwidth);
+    out << YAML::Key << "user_bandwidth" << YAML::Value << detail::format_rate(l.user_bandwidth);
+    out << YAML::Key << "total_bandwidth" << YAML::Value << detail::format_rate(l.total_bandwidth);
     out << YAML::EndMap;
 }
 

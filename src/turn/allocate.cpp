@@ -245,6 +245,7 @@ allocation& create_allocation(engine::impl& e, const request_context& ctx, const
     a->key = ctx.cred->key;
     a->key_size = ctx.cred->key_size;
     a->quota_user = std::move(quota_user);
+    a->user_bandwidth = e.quotas->bandwidth_of(a->quota_user); // held while a lives
     a->serial = e.next_serial++;
     for (std::size_t i = 0; i < o.count; ++i) {
         a->relays[i] = {o.relays[i].id, o.relays[i].address,
@@ -324,6 +325,11 @@ void handle_allocate(engine::impl& e, const request_context& ctx) noexcept {
     const allocate_plan plan = plan_allocate(e.settings, ctx.msg);
     if (plan.error != 0) {
         send_error(e, ctx, plan.error);
+        return;
+    }
+    // Retransmissions and refusals above cost no token: only attempts to create one do.
+    if (!e.may_allocate(ctx.from, ctx.now.mono)) {
+        send_error(e, ctx, status::allocation_quota_reached);
         return;
     }
     std::string quota_user = quota_name(*ctx.cred);

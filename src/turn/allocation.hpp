@@ -13,6 +13,7 @@
 
 #include "icegate/stun/message_type.hpp"
 #include "icegate/stun/transport_address.hpp"
+#include "icegate/turn/bandwidth_bucket.hpp"
 #include "icegate/turn/io_port.hpp"
 
 namespace icegate::turn {
@@ -87,6 +88,8 @@ struct allocation {
     // The earliest timer wheel entry pending for this allocation (seconds).
     std::int64_t timer_due = std::numeric_limits<std::int64_t>::max();
     traffic_counters traffic;
+    bandwidth_bucket bandwidth;                        // limits.allocation_bandwidth
+    shared_bandwidth_bucket* user_bandwidth = nullptr; // limits.user_bandwidth, in quota_table
     std::vector<permission> permissions;
     std::vector<channel_binding> channels;
 

@@ -30,6 +30,9 @@ void handle_client_channel_data(engine::impl& e, std::span<const std::uint8_t> b
         ++e.counters.peer_dropped_policy;
         return;
     }
+    if (!admit_bandwidth(e, *a, frame->data.size(), now.mono)) {
+        return;
+    }
     e.io.send_to_peer(relay->id, c->peer, frame->data);
     a->traffic.bytes_to_peer += frame->data.size();
     ++a->traffic.packets_to_peer;

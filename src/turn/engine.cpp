@@ -53,7 +53,9 @@ void authenticate_and_dispatch(engine::impl& e, const request_context& ctx) noex
     const verdict v = e.auth->verify(ctx.msg, ctx.from.client, ctx.now.unix_seconds);
     if (!v.ok() || !v.cred) {
         const std::uint16_t code = v.ok() ? stun::status::unauthorized : v.code;
-        if (code == stun::status::unauthorized || code == stun::status::stale_nonce) {
+        if (!e.may_answer_unauthenticated(ctx.from, ctx.now.mono)) {
+            // Silence: over the source's rate, as a spoofed flood would be.
+        } else if (code == stun::status::unauthorized || code == stun::status::stale_nonce) {
             send_challenge(e, ctx, code);
         } else {
             send_error(e, ctx, code);
@@ -94,13 +96,18 @@ bool is_turn_request_method(method m) noexcept {
 void on_request(engine::impl& e, const request_context& ctx) noexcept {
     std::array<stun::attribute_type, stun::message_view::max_attributes> unknown;
     const std::size_t n = stun::unknown_comprehension_required(ctx.msg, unknown);
+    // These answers come before authentication: they count against the source's rate.
     if (n > 0) {
-        send_unknown_attributes(e, ctx, std::span(unknown).first(n));
+        if (e.may_answer_unauthenticated(ctx.from, ctx.now.mono)) {
+            send_unknown_attributes(e, ctx, std::span(unknown).first(n));
+        }
         return;
     }
     if (!is_turn_request_method(ctx.msg.method())) {
         // RFC 6062 (TCP relaying) and unknown methods: not offered here.
-        send_error(e, ctx, stun::status::bad_request);
+        if (e.may_answer_unauthenticated(ctx.from, ctx.now.mono)) {
+            send_error(e, ctx, stun::status::bad_request);
+        }
         return;
     }
     authenticate_and_dispatch(e, ctx);
@@ -346,6 +353,7 @@ void engine::on_tick(const clock_reading& now) noexcept {
                          [this, &now](const timer_entry& t) { impl_->on_timer(t, now.mono); });
     impl_->trim();
     impl_->log_summary(now.mono, false);
+    impl_->preauth_summary(now.mono);
     // Every worker ticks the shared table: whichever comes first frees the due ports.
     for (const auto handle : impl_->reservations->expire(now.mono)) {
         impl_->io.release_port(handle);
@@ -377,7 +385,16 @@ void engine::set_authenticator(std::shared_ptr<const authenticator> auth) noexce
 }
 
 void engine::set_settings(const engine_settings& settings) noexcept {
+    const engine_settings& was = impl_->settings;
+    const bool rates_changed = was.allocation_bandwidth != settings.allocation_bandwidth ||
+                               was.user_bandwidth != settings.user_bandwidth ||
+                               was.total_bandwidth != settings.total_bandwidth;
     impl_->settings = settings;
+    impl_->bandwidth_capped =
+        (settings.allocation_bandwidth | settings.user_bandwidth | settings.total_bandwidth) != 0;
+    if (rates_changed) {
+        refill_bandwidth(*impl_);
+    }
 }
 
 void engine::set_draining(std::optional<stun::transport_address> alternate) noexcept {

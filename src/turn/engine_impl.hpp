@@ -18,6 +18,7 @@
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/quota_table.hpp"
 #include "icegate/turn/reservation_table.hpp"
+#include "source_buckets.hpp"
 #include "timer_wheel.hpp"
 
 namespace spdlog {
@@ -61,6 +62,14 @@ struct line_budget {
 // Big enough for any UDP payload plus a Data indication's or ChannelData's header.
 inline constexpr std::size_t scratch_size = 65536 + 128;
 
+// Pre-authentication limits: buckets per engine, 16 bytes each (512 KiB and 64 KiB). Spoofed
+// sources spread over all slots must send slots x rate requests a second before a real
+// client's slot runs dry. Allocations need a credential, so few sources ever reach that table.
+inline constexpr std::size_t answer_bucket_slots = 32768;
+inline constexpr std::size_t allocation_bucket_slots = 4096;
+// A fresh hash key for source_buckets from the engine's random source.
+source_buckets::key_type random_bucket_key(const std::function<void(std::span<std::uint8_t>)>& r);
+
 struct engine::impl {
     impl(engine_settings s, std::shared_ptr<const authenticator> a,
          std::shared_ptr<const peer_policy> p, std::shared_ptr<quota_table> q,
@@ -76,6 +85,13 @@ struct engine::impl {
     bool log_budget(line_budget& b, mono_time now) noexcept;
     // The summary of suppressed lines, once its period is 10 s old (or at once when `force`).
     void log_summary(mono_time now, bool force) noexcept;
+    // Pre-authentication limits (preauth_limits.cpp). True when an error answer to a request
+    // from `from` that did not authenticate may go out now, else counts it as suppressed.
+    bool may_answer_unauthenticated(const client_ref& from, mono_time now) noexcept;
+    // True when `from` may create an allocation now, else counts it as rate limited.
+    bool may_allocate(const client_ref& from, mono_time now) noexcept;
+    // On the tick: one line summing what the two limits refused, every 10 s when anything.
+    void preauth_summary(mono_time now) noexcept;
 
     // Files a timer entry for `a` at `when` unless an earlier one is pending.
     void arm(allocation& a, mono_time when);
@@ -125,11 +141,32 @@ struct engine::impl {
     std::array<std::uint8_t, scratch_size> scratch_buf{};
     stun::transaction_id indication_base{};
     std::uint64_t indication_counter = 0;
+    bandwidth_bucket total_bandwidth; // this engine's share of limits.total_bandwidth
+    // Any bandwidth cap set (kept by set_settings): the one test a packet pays without caps.
+    bool bandwidth_capped =
+        (settings.allocation_bandwidth | settings.user_bandwidth | settings.total_bandwidth) != 0;
+    source_buckets answer_buckets{answer_bucket_slots, random_bucket_key(random)};
+    source_buckets allocation_buckets{allocation_bucket_slots, random_bucket_key(random)};
+    std::uint64_t period_suppressed = 0;    // answers suppressed since the last summary
+    std::uint64_t period_rate_limited = 0;  // allocations refused since the last summary
+    std::optional<mono_time> preauth_since; // the summary period's start
 };
 
 // Seconds on the monotonic clock: the timer wheel's unit (due times round up).
 std::int64_t wheel_seconds(mono_time t) noexcept;
 std::int64_t wheel_seconds_ceil(mono_time t) noexcept;
+
+// The bandwidth caps (bandwidth.cpp): true when `bytes` of payload relayed for `a` either way
+// stay within every cap, and then charged to each; else counted as dropped. With no cap
+// configured this is one test and branch per packet.
+bool admit_capped(engine::impl& e, allocation& a, std::size_t bytes, mono_time now) noexcept;
+inline bool admit_bandwidth(engine::impl& e, allocation& a, std::size_t bytes,
+                            mono_time now) noexcept {
+    return !e.bandwidth_capped || admit_capped(e, a, bytes, now);
+}
+// A reload that changed a rate: every bucket this engine charges starts full again, so debt
+// run up at the old rate does not hold packets back under the new one.
+void refill_bandwidth(engine::impl& e) noexcept;
 
 // Handlers, one per TURN method (RFC 8656 sections 7-11), called after authentication.
 void handle_allocate(engine::impl& e, const request_context& ctx) noexcept;

@@ -44,6 +44,9 @@ void handle_peer_datagram(engine::impl& e, relay_id relay, const stun::transport
         ++e.counters.peer_dropped_policy;
         return;
     }
+    if (!admit_bandwidth(e, *a, bytes.size(), now.mono)) {
+        return; // before framing: a dropped packet costs no copy
+    }
     const channel_binding* c = a->channel_by_peer(peer);
     const std::size_t n = c != nullptr && c->bound(now.mono)
                               ? build_channel_data(e, *a, c->number, bytes)

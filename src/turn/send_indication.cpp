@@ -27,6 +27,9 @@ void handle_send_indication(engine::impl& e, const stun::message_view& msg, cons
         ++e.counters.peer_dropped_policy;
         return;
     }
+    if (!admit_bandwidth(e, *a, data->value.size(), now.mono)) {
+        return;
+    }
     e.io.send_to_peer(relay->id, peer->address, data->value);
     a->traffic.bytes_to_peer += data->value.size();
     ++a->traffic.packets_to_peer;

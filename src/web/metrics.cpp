@@ -2,6 +2,7 @@
 #include "icegate/web/metrics.hpp"
 
 #include <sstream>
+#include <string_view>
 
 namespace icegate::app {
 
@@ -11,7 +12,13 @@ struct metric_info {
     const char* name;
     const char* type;
     const char* help;
+    const char* labels = nullptr; // one series of a labelled family: HELP and TYPE come once
 };
+
+constexpr const char* bandwidth_dropped = "icegate_bandwidth_dropped_packets_total";
+constexpr const char* bandwidth_help =
+    "Relayed packets (either way) dropped over limits.allocation_bandwidth, user_bandwidth or "
+    "total_bandwidth";
 
 constexpr std::array<metric_info, static_cast<std::size_t>(metric::count_)> infos{{
     {"icegate_allocations", "gauge", "TURN allocations alive"},
@@ -23,6 +30,9 @@ constexpr std::array<metric_info, static_cast<std::size_t>(metric::count_)> info
      "Datagrams dropped by the peer policy (denied address ranges)"},
     {"icegate_client_dropped_total", "counter",
      "Client messages dropped: unparseable, unknown channel, no permission"},
+    {bandwidth_dropped, "counter", bandwidth_help, "cap=\"allocation\""},
+    {bandwidth_dropped, "counter", bandwidth_help, "cap=\"user\""},
+    {bandwidth_dropped, "counter", bandwidth_help, "cap=\"total\""},
     {"icegate_signal_rooms", "gauge", "Signaling rooms"},
     {"icegate_signal_members", "gauge", "Signaling room members, attached or awaiting resume"},
     {"icegate_https_connections", "gauge", "Open HTTPS and WebSocket connections"},
@@ -33,6 +43,11 @@ constexpr std::array<metric_info, static_cast<std::size_t>(metric::count_)> info
     {"icegate_config_reloads_total", "counter", "Live reloads (SIGHUP) that took effect"},
     {"icegate_config_reload_failures_total", "counter",
      "Live reloads refused: the config did not load; the running one kept serving"},
+    {"icegate_answers_suppressed_total", "counter",
+     "Error answers not sent to UDP requests that did not authenticate: the source was over "
+     "limits.unauthenticated_answer_rate"},
+    {"icegate_allocations_rate_limited_total", "counter",
+     "Allocate requests refused with 486: the source was over limits.allocation_rate"},
 }};
 
 } // namespace
@@ -54,9 +69,16 @@ std::string metrics_registry::render() const {
         for (const auto& s : slots_) {
             sum += s->values[i].load(std::memory_order_relaxed);
         }
-        out << "# HELP " << infos[i].name << ' ' << infos[i].help << '\n'
-            << "# TYPE " << infos[i].name << ' ' << infos[i].type << '\n'
-            << infos[i].name << ' ' << sum << '\n';
+        const metric_info& m = infos[i];
+        if (i == 0 || std::string_view(infos[i - 1].name) != m.name) {
+            out << "# HELP " << m.name << ' ' << m.help << '\n'
+                << "# TYPE " << m.name << ' ' << m.type << '\n';
+        }
+        out << m.name;
+        if (m.labels != nullptr) {
+            out << '{' << m.labels << '}';
+        }
+        out << ' ' << sum << '\n';
     }
     return out.str();
 }

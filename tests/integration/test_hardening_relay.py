@@ -248,7 +248,9 @@ def test_allocation_churn_log_is_bounded(start_icegate):
     """Allocation churn (allocate, then delete) of one client: the lifecycle lines stop at the
     per-second cap and one summary counts the rest (before: two lines per allocation)."""
     first, last = free_port_range(64)
-    yaml = AUTH_YAML + f"relay: {{address: 127.0.0.1, ports: {first}-{last}}}\n"
+    # limits.allocation_rate off: this churn is as fast as one client can go.
+    yaml = (AUTH_YAML + "  allocation_rate: 0\n"
+            + f"relay: {{address: 127.0.0.1, ports: {first}-{last}}}\n")
     with start_icegate(yaml, listen=["udp://127.0.0.1:0"], workers=1, drain=True) as s:
         c = tc.TurnClient(s.listening["udp4"], user=USER, password=PASSWORD)
         churned = 0

@@ -43,9 +43,12 @@ auth:
   secrets: [{SECRET}]
 limits:
   user_quota: 1000
+  allocation_rate: 0
 """
 # uclient leaves its probe allocation behind over UDP (it never deletes it), so a few runs of
-# the same user would hit the default quota of 10: hence the large user_quota.
+# the same user would hit the default quota of 10: hence the large user_quota. Every uclient
+# comes from 127.0.0.1, and its TLS clients reconnect and allocate again after each failed
+# handshake: more than limits.allocation_rate (20/s per address and worker), hence 0.
 ALLOW_LOOPBACK_YAML = "peers: {allow: [127.0.0.0/8]}\n"
 
 TRANSPORT_FLAGS = {"udp": [], "tcp": ["-t"], "tls": ["-t", "-S"]}  # -S alone would be DTLS

@@ -88,6 +88,18 @@ struct limits_config {
     // TCP connections (STUN/TURN over TCP/TLS and HTTPS) one IPv4 address or IPv6 /64 may
     // hold at once; 0: no limit.
     std::uint32_t connections_per_address = 200;
+    // UDP error answers to requests that did not authenticate, per source (IPv4 address or
+    // IPv6 /64) and worker: rate a second, burst banked; past it no answer. 0: no limit.
+    std::uint32_t unauthenticated_answer_rate = 10;
+    std::uint32_t unauthenticated_answer_burst = 20;
+    // New allocations per second (burst the same) per source and worker; past it 486. 0: none.
+    std::uint32_t allocation_rate = 20;
+    // Relayed payload in bits per second, both directions together; 0: no cap. Per
+    // allocation, per user (over all the user's allocations) and for the whole server (split
+    // evenly over the workers).
+    std::uint64_t allocation_bandwidth = 0;
+    std::uint64_t user_bandwidth = 0;
+    std::uint64_t total_bandwidth = 0;
 };
 
 struct peers_config {

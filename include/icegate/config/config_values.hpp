@@ -27,6 +27,12 @@ std::uint32_t read_uint(const yaml_value& v, std::uint32_t min, std::uint32_t ma
 // "10m", "600s", "1h30m", "1d": positive, at most max_duration.
 // `allow_zero`: "0s" is accepted (a key where 0 means "off").
 std::chrono::seconds read_duration(const yaml_value& v, bool allow_zero = false);
+// A rate in bits per second: "500kbit", "2mbit", "1gbit" (SI: 1000, lowercase units, whole
+// numbers) or a plain number of bits per second; 0: no cap. At most max_rate.
+std::uint64_t read_rate(const yaml_value& v);
+inline constexpr std::uint64_t max_rate = 1'000'000'000'000; // 1000gbit
+// The shortest exact form read_rate() takes back ("2mbit" for 2000000, "0").
+std::string format_rate(std::uint64_t bits_per_second);
 boost::asio::ip::address read_ip(const yaml_value& v);
 // An IP literal, or "auto" (nullopt); `v6` selects the required family.
 std::optional<boost::asio::ip::address> read_ip_or_auto(const yaml_value& v, bool v6);

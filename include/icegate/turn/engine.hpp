@@ -36,7 +36,14 @@ struct engine_settings {
     std::uint32_t max_channels = 64;               // per allocation
     std::uint32_t user_quota = default_user_quota; // per username (REST: the user part); 0: no cap
     std::uint32_t total_quota = 10000;             // all workers together; 0: no cap
-    bool relay_v4 = true;                          // a relay address exists for the family
+    // Relayed payload in bits per second, both directions together; 0: no cap. Past a cap the
+    // packet is dropped and counted. Per allocation; per user (quota_table's name: a REST
+    // user part), one bucket in quota_table for all workers; for this engine (its share of
+    // the server's total: app divides limits.total_bandwidth by the worker count).
+    std::uint64_t allocation_bandwidth = 0;
+    std::uint64_t user_bandwidth = 0;
+    std::uint64_t total_bandwidth = 0;
+    bool relay_v4 = true; // a relay address exists for the family
     bool relay_v6 = false;
     // Advertised in XOR-RELAYED-ADDRESS instead of the bound IPv4 address (1:1 NAT).
     std::optional<stun::transport_address> external_v4;
@@ -44,6 +51,14 @@ struct engine_settings {
     // "allocation created" and "allocation ended" lines per second, each, per engine; past it
     // they are counted and one summary line follows (churn must not fill the disk). 0: no cap.
     std::uint32_t lifecycle_log_rate = 20;
+    // Pre-authentication limits, per source (an IPv4 address or an IPv6 /64) and per engine
+    // (worker). Error answers to UDP requests that did not authenticate (400, 401, 420, 438):
+    // past the bucket the request is dropped unanswered, so spoofed floods are not reflected.
+    // rate 0: no limit.
+    std::uint32_t unauthenticated_answer_rate = 10;  // per second
+    std::uint32_t unauthenticated_answer_burst = 20; // banked at most
+    // New allocations per second (burst the same), any transport; past it 486. 0: no cap.
+    std::uint32_t allocation_rate = 20;
 };
 
 // EVEN-PORT reservations shared by all workers' engines (and their port allocators).
@@ -56,6 +71,12 @@ struct engine_counters {
     std::uint64_t peer_dropped_no_permission = 0; // inbound from a peer without a permission
     std::uint64_t peer_dropped_policy = 0;        // either way, refused by peer_policy
     std::uint64_t client_dropped = 0; // unparseable, unknown channel, no permission, ...
+    // Relayed packets (either way) dropped over a bandwidth cap, by the cap that refused them.
+    std::uint64_t bandwidth_dropped_allocation = 0;
+    std::uint64_t bandwidth_dropped_user = 0;
+    std::uint64_t bandwidth_dropped_total = 0;
+    std::uint64_t answers_suppressed = 0;       // unauthenticated answers over the rate
+    std::uint64_t allocations_rate_limited = 0; // Allocates refused (486) over allocation_rate
 };
 
 class engine {
@@ -96,7 +117,9 @@ public:
     // A reload: later requests authenticate against `auth` (users, secrets; keep the nonce key
     // so issued nonces stay valid); a live allocation whose credential `auth` no longer accepts
     // is revoked and ends at its next Refresh (answered 401). `set_settings`: later
-    // allocations get its limits.
+    // allocations get its limits, the next request its pre-authentication rates (each source's
+    // bucket keeps its state); the bandwidth caps apply to the next packet of every
+    // allocation (a changed rate starts every bucket full).
     void set_authenticator(std::shared_ptr<const authenticator> auth) noexcept;
     void set_settings(const engine_settings& settings) noexcept;
 

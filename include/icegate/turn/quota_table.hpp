@@ -1,5 +1,6 @@
 // quota_table: allocation counts shared by every worker's TURN engine, per username and in
-// total (design section 5). Thread-safe; touched once per Allocate and once per allocation end.
+// total (design section 5), and each user's bandwidth bucket (limits.user_bandwidth).
+// Thread-safe; the map is touched once per Allocate and once per allocation end.
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "icegate/turn/bandwidth_bucket.hpp"
 
 namespace icegate::turn {
 
@@ -32,6 +35,11 @@ public:
 
     std::uint32_t total() const noexcept { return total_.load(std::memory_order_relaxed); }
     std::uint32_t count(std::string_view user) const noexcept;
+    // The bandwidth bucket all of `user`'s allocations share, on every worker; null when the
+    // user holds none. It stays put while the user holds one (map nodes do not move), so an
+    // allocation keeps the pointer from its Allocate to its end and the packet path never
+    // touches the map or its lock.
+    shared_bandwidth_bucket* bandwidth_of(std::string_view user) noexcept;
 
 private:
     struct string_hash {
@@ -41,8 +49,13 @@ private:
         }
     };
 
+    struct user_entry {
+        std::uint32_t count = 0;
+        shared_bandwidth_bucket bandwidth;
+    };
+
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> per_user_;
+    std::unordered_map<std::string, user_entry, string_hash, std::equal_to<>> per_user_;
     std::atomic<std::uint32_t> total_{0};
 };
 

@@ -21,6 +21,9 @@ enum class metric : std::size_t {
     peer_dropped_no_permission,      // counter
     peer_dropped_policy,             // counter
     client_dropped,                  // counter
+    bandwidth_dropped_allocation,    // counter {cap="allocation"}
+    bandwidth_dropped_user,          // counter {cap="user"}
+    bandwidth_dropped_total,         // counter {cap="total"}
     rooms,                           // gauge (home worker's rooms)
     room_members,                    // gauge
     https_connections,               // gauge (HTTP and WebSocket)
@@ -28,6 +31,8 @@ enum class metric : std::size_t {
     connections_refused_per_address, // counter
     config_reloads,                  // counter
     config_reload_failures,          // counter
+    answers_suppressed,              // counter
+    allocations_rate_limited,        // counter
     count_
 };
 

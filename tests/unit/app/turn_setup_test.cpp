@@ -51,6 +51,20 @@ TEST(TurnSetup, ListenerInsideRelayPortsIsRefused) {
     EXPECT_EQ(refusal("listen: [udp://0.0.0.0:3478, tls://0.0.0.0:5349]\n"), "");
 }
 
+TEST(TurnSetup, BandwidthCapsReachTheEngineWithTheTotalSplitOverWorkers) {
+    const relay_addresses relays{boost::asio::ip::make_address("127.0.0.1"), std::nullopt};
+    auto s = make_engine_settings(*cfg("workers: 4\nlimits:\n  allocation_bandwidth: 2mbit\n"
+                                       "  user_bandwidth: 3mbit\n  total_bandwidth: 1gbit\n"),
+                                  relays);
+    EXPECT_EQ(s.allocation_bandwidth, 2'000'000u);
+    EXPECT_EQ(s.user_bandwidth, 3'000'000u);
+    EXPECT_EQ(s.total_bandwidth, 250'000'000u); // each of 4 workers enforces a quarter
+    s = make_engine_settings(*cfg("workers: 3\nlimits:\n  total_bandwidth: 2\n"), relays);
+    EXPECT_EQ(s.total_bandwidth, 1u); // never rounded down to 0, which would mean no cap
+    s = make_engine_settings(*cfg("workers: 2\n"), relays);
+    EXPECT_EQ(s.allocation_bandwidth | s.user_bandwidth | s.total_bandwidth, 0u);
+}
+
 TEST(TurnSetup, DefaultRelayPortsStayBelowLinuxEphemeralRange) {
     const auto c = cfg("");
     EXPECT_EQ(c->relay.ports.first, 16384);

@@ -94,6 +94,7 @@ TEST_F(EngineLogging, DataPathLogsNothing) {
 // summary line 10 s after the first line suppressed.
 TEST_F(EngineLogging, ChurnIsCappedPerSecondAndSummarized) {
     settings.user_quota = 0;
+    settings.allocation_rate = 0; // 100 at one instant from one host
     make_engine();
     for (std::uint8_t n = 1; n <= 100; ++n) {
         ASSERT_TRUE(allocate(client(n)).success());
@@ -138,6 +139,7 @@ TEST_F(EngineLogging, ShutdownSummarizesAtOnce) {
 
 TEST_F(EngineLogging, ZeroRateLogsEveryLine) {
     settings.user_quota = 0;
+    settings.allocation_rate = 0; // 30 at one instant from one host
     settings.lifecycle_log_rate = 0;
     make_engine();
     for (std::uint8_t n = 1; n <= 30; ++n) {

@@ -23,6 +23,20 @@ TEST(Metrics, SumsWorkerSlots) {
     EXPECT_NE(r.render().find("\nicegate_signal_rooms 4\n"), std::string::npos);
 }
 
+TEST(Metrics, BandwidthDropsAreOneFamilyWithACapLabel) {
+    metrics_registry r(2);
+    r.publish(0, metric::bandwidth_dropped_allocation, 5);
+    r.publish(1, metric::bandwidth_dropped_allocation, 2);
+    r.publish(1, metric::bandwidth_dropped_user, 3);
+    const std::string text = r.render();
+    const std::string family = "icegate_bandwidth_dropped_packets_total";
+    EXPECT_NE(text.find("\n# TYPE " + family + " counter\n" + family + "{cap=\"allocation\"} 7\n" +
+                        family + "{cap=\"user\"} 3\n" + family + "{cap=\"total\"} 0\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("# HELP " + family), text.rfind("# HELP " + family)); // once
+}
+
 TEST(Metrics, AllowListDecides) {
     const std::vector<cidr> allow{net("127.0.0.0", 8), net("::1", 128)};
     EXPECT_TRUE(metrics_allowed(allow, boost::asio::ip::make_address("127.0.0.1")));
