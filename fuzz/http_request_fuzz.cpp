@@ -85,6 +85,7 @@ fixture* make_fixture() {
     f->open.metrics_allow = {app::cidr{boost::asio::ip::make_address("127.0.0.1"), 32}};
     f->secured = f->open;
     f->secured.join_secret = "join-secret-for-the-fuzzer";
+    f->secured.ice_servers_api = true; // http.ice_servers_api: token
     return f;
 }
 
@@ -115,7 +116,7 @@ net::http_response route(const net::http_request& req, const app::web_context& c
     if (target.substr(0, target.find('?')) == "/metrics") {
         return app::handle_metrics_request(req, ctx, remote);
     }
-    return app::handle_web_request(req, ctx, 1'700'000'000, "fuzz-user");
+    return app::handle_web_request(req, ctx, 1'700'000'000);
 }
 
 void check_response(const net::http_request& req, const net::http_response& res) {

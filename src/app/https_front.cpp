@@ -7,9 +7,9 @@
 #include <chrono>
 #include <string_view>
 
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "icegate/signal/credential_user.hpp"
 #include "icegate/web/origin.hpp"
 
 namespace icegate::app {
@@ -17,11 +17,6 @@ namespace icegate::app {
 namespace {
 
 namespace http = boost::beast::http;
-
-std::string random_token() {
-    return signal::random_id(
-        [](std::span<std::uint8_t> b) { randombytes_buf(b.data(), b.size()); });
-}
 
 std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -75,7 +70,7 @@ public:
                    std::string ip, std::string host)
         : fs_(std::move(fs)), router_(router), conn_(conn),
           link_(std::make_shared<conn_link>(conn.executor(), std::move(shared))),
-          ip_(std::move(ip)), host_(std::move(host)), ice_user_(random_token()),
+          ip_(std::move(ip)), host_(std::move(host)),
           session_(fs_->session, *this, link_, signal_clock()) {}
     ~session_socket() override { *alive_ = false; }
 
@@ -89,8 +84,12 @@ public:
     void send(std::string frame) override { conn_.send(make_frame(std::move(frame))); }
     void close(std::uint16_t code, std::string_view reason) override { conn_.close(code, reason); }
     bool allow_join(signal::steady_time now) override { return router_.joins().allow(ip_, now); }
-    std::vector<signal::ice_server> mint_ice(std::int64_t unix_now) override {
-        return fs_->ice->mint(host_, ice_user_, unix_now);
+    signal::ice_mint ice_for(std::int64_t unix_now) override {
+        // The credentials carry the session's tag as their user part: the server revokes them
+        // when the member is gone for good, and limits.user_quota counts per session.
+        return [ice = fs_->ice, host = host_, unix_now](const std::string& session) {
+            return ice->mint(host, signal::session_credential_user(session), unix_now);
+        };
     }
     void start_join(signal::join_request req) override;
     void to_room(const std::string& room, signal::room_work work) override {
@@ -101,6 +100,9 @@ public:
         spdlog::get("signal")->info("closing {}: {} refused frames in {} s", ip_, refused,
                                     window.count());
     }
+    void join_refused(const std::string& room, std::string_view why) override {
+        router_.refused_joins().refused(ip_, room, why, std::chrono::steady_clock::now());
+    }
 
 private:
     std::shared_ptr<const front_settings> fs_; // this socket's snapshot, kept while it lives
@@ -109,7 +111,6 @@ private:
     std::shared_ptr<conn_link> link_;
     std::string ip_;
     std::string host_;
-    std::string ice_user_;
     // What a join's completion, posted back from the home worker, may touch: it outlives this
     // object if the socket closes first. Atomic: the password pool reads it too.
     std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
@@ -158,7 +159,7 @@ net::http_response https_front::handle(const net::http_request& req,
     if (target.substr(0, target.find('?')) == "/metrics") {
         return handle_metrics_request(req, settings_->web, remote.address());
     }
-    return handle_web_request(req, settings_->web, unix_now(), random_token());
+    return handle_web_request(req, settings_->web, unix_now());
 }
 
 std::unique_ptr<net::ws_handler> https_front::accept_websocket(

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <functional>
 
+#include <spdlog/spdlog.h>
+
 namespace icegate::app {
 
 namespace {
@@ -23,7 +25,7 @@ signal::clock_reading signal_clock() noexcept {
 room_router::room_router(settings s, std::vector<net::worker*> workers,
                          std::vector<signal::room_table*> tables)
     : settings_(s), workers_(std::move(workers)), tables_(std::move(tables)),
-      joins_(settings_.join_rate, settings_.join_rate * 2),
+      joins_(settings_.join_rate, settings_.join_rate * 2), refused_joins_(spdlog::get("signal")),
       pool_(settings_.password_threads, settings_.password_queue) {}
 
 room_router::~room_router() {
@@ -69,7 +71,9 @@ void room_router::join_round(signal::room_table& t, join_flight f) {
     flight->req.conn->deliver(std::make_shared<const std::string>(signal::serialize(
         signal::error_frame{signal::errc::rate_limited, "server busy: try again later"},
         flight->req.msg.id)));
-    flight->done(signal::join_result{});
+    signal::join_result busy;
+    busy.refused = "server busy";
+    flight->done(busy);
 }
 
 } // namespace icegate::app

@@ -14,6 +14,7 @@
 #include "icegate/net/worker.hpp"
 #include "icegate/signal/rate_limiter.hpp"
 #include "icegate/signal/room_table.hpp"
+#include "refused_join_log.hpp"
 
 namespace icegate::app {
 
@@ -48,6 +49,8 @@ public:
     void shutdown();
 
     signal::join_limiter& joins() noexcept { return joins_; }
+    // The "join refused" lines of every worker (capped per address; summed on the tick).
+    refused_join_log& refused_joins() noexcept { return refused_joins_; }
 
     // Runs the join on the room's home worker; `f.done` gets its outcome. From any thread.
     void join(join_flight f);
@@ -73,6 +76,7 @@ private:
     std::vector<net::worker*> workers_;
     std::vector<signal::room_table*> tables_;
     signal::join_limiter joins_;
+    refused_join_log refused_joins_;
     net::background_pool pool_; // last: stopped and joined first, while the rest is whole
 };
 

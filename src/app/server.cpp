@@ -17,6 +17,7 @@
 #include "icegate/net/tls_material.hpp"
 #include "icegate/web/origin.hpp"
 #include "resume_key.hpp"
+#include "session_credentials.hpp"
 #include "turn_setup.hpp"
 
 namespace icegate::app {
@@ -108,8 +109,14 @@ void log_room_event(const signal::table_event& e) {
     if (e.session.empty()) {
         log->info("{}: '{}'", what.at(i), e.room);
     } else {
-        log->info("{}: session {} in '{}'", what.at(i), e.session, e.room);
+        log->info("{}: session {} name '{}' in '{}'", what.at(i), e.session, e.name, e.room);
     }
+}
+
+// A member that is gone for good: its session's TURN credentials go with it.
+bool member_gone(signal::table_event_kind k) noexcept {
+    using enum signal::table_event_kind;
+    return k == member_left || k == member_expired || k == member_evicted;
 }
 
 net::stream_limits limits_of(const config& c, std::shared_ptr<net::source_limiter> per_source) {
@@ -148,6 +155,8 @@ server::server(std::shared_ptr<const config> cfg)
     }
     log->info("relay addresses: {} {}", relays.v4 ? relays.v4->to_string() : "-",
               relays.v6 ? relays.v6->to_string() : "-");
+    credential_ttl_ = cfg_->auth.credential_ttl.count();
+    warn_if_open_signaling(*cfg_);
     // Read once: state_dir is restart-only, and a restart is what the key is kept for.
     const signal::resume_key resume_key = load_resume_key(cfg_->state_dir);
     if (cfg_->state_dir.empty()) {
@@ -172,7 +181,7 @@ server::server(std::shared_ptr<const config> cfg)
             room_settings_of(*cfg_),
             [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); },
             resume_key);
-        slot.rooms->on_event(log_room_event);
+        slot.rooms->on_event([this](const signal::table_event& e) { on_room_event(e); });
         slot.tick = std::make_unique<boost::asio::steady_timer>(slot.w->io());
         slots_.push_back(std::move(slot));
     }
@@ -180,6 +189,18 @@ server::server(std::shared_ptr<const config> cfg)
     watcher_ = std::make_unique<net::interface_watcher>(
         slots_.front().w->io(), std::move(*interfaces),
         [this](const std::vector<stun::transport_address>& a) { on_interfaces_changed(a); });
+}
+
+// On the room's home worker. While draining (a restart or an upgrade) every member was
+// closed with goaway and is likely back on the successor with the same session: its window
+// running out here says nothing, and its allocations here end with the drain.
+void server::on_room_event(const signal::table_event& e) {
+    log_room_event(e);
+    const bool moved_on = e.kind == signal::table_event_kind::member_expired &&
+                          draining_.load(std::memory_order_relaxed);
+    if (member_gone(e.kind) && !moved_on) {
+        revoke_session_credentials(e.session);
+    }
 }
 
 void server::pin_new_udp_clients(bool on) {
@@ -384,6 +405,9 @@ void server::start_tick(worker_slot& slot) {
         slot.engine->on_tick(read_clock());
         slot.io->flush();
         slot.rooms->on_tick(signal_clock());
+        if (router_) {
+            router_->refused_joins().tick(std::chrono::steady_clock::now());
+        }
         publish_metrics(slot.w->index());
         start_tick(slot);
     });

@@ -107,11 +107,17 @@ private:
     // only when this changes (a users-file change reloads too, and often).
     static std::string tls_stamp(const net::tls_material& m);
     std::shared_ptr<const config> with_rest_secret(std::shared_ptr<const config> cfg);
+    // A member left its room for good: every worker's engine ends the allocations of the TURN
+    // credentials minted for its session and refuses them from now on (session_credentials.cpp).
+    void revoke_session_credentials(std::string_view session);
+    void on_room_event(const signal::table_event& e);
     std::shared_ptr<const front_settings> make_front_settings(const config& c);
     static signal::room_settings room_settings_of(const config& c);
     bool has_tls_listener() const;
 
     std::string generated_secret_; // with_rest_secret's, kept across reloads
+    // auth.credential_ttl in seconds (reload sets it): how long a revocation must be kept.
+    std::atomic<std::int64_t> credential_ttl_{600};
     std::shared_ptr<const config> cfg_;
     // The config the peer policy is built from and the host's addresses: touched on worker 0
     // only (interface changes arrive there; a reload posts its config there).

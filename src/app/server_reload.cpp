@@ -21,6 +21,7 @@ std::shared_ptr<const front_settings> server::make_front_settings(const config& 
     f->web.web_root = web_root_;
     f->web.ice = f->ice.get();
     f->web.join_secret = c.signal.join_secret;
+    f->web.ice_servers_api = c.http.ice_servers_api == ice_servers_api::token;
     f->web.metrics = &metrics_;
     f->web.metrics_allow = c.metrics.allow;
     f->web.draining = &draining_; // drain.cpp: /healthz answers 503 while draining
@@ -107,6 +108,7 @@ std::vector<std::string> server::reload(std::shared_ptr<const config> next) {
         front_ = front;
     }
     cfg_ = plan.effective;
+    credential_ttl_ = c.auth.credential_ttl.count();
     ++reloads_ok_;
     return plan.restart_keys;
 }

@@ -215,8 +215,8 @@ void read_public_host(const yaml_value& v, std::string& out) {
     }
 }
 
-void read_http(const yaml_value& v, http_config& http) {
-    yaml_map m(v, {"listen", "web_root", "allowed_origins", "public_host"});
+void read_http(const yaml_value& v, http_config& http, std::optional<yaml_value>& ice_api_node) {
+    yaml_map m(v, {"listen", "web_root", "allowed_origins", "public_host", "ice_servers_api"});
     if (auto x = m.get("listen")) {
         http.listen = read_host_port(*x, turn::client_transport::tls);
     }
@@ -234,6 +234,15 @@ void read_http(const yaml_value& v, http_config& http) {
     }
     if (auto x = m.get("public_host")) {
         read_public_host(*x, http.public_host);
+    }
+    if (auto x = m.get("ice_servers_api")) {
+        // YAML 1.1 reads a bare `off` as a boolean: take its text as written.
+        const std::string& mode = x->scalar("off or token");
+        if (mode != "off" && mode != "token") {
+            x->fail_expected("off or token");
+        }
+        http.ice_servers_api = mode == "token" ? ice_servers_api::token : ice_servers_api::off;
+        ice_api_node.emplace(*x);
     }
 }
 
@@ -335,11 +344,16 @@ void read_config(const yaml_value& root, config& c) {
     if (auto x = m.get("peers")) {
         read_peers(*x, c.peers);
     }
+    std::optional<yaml_value> ice_api_node;
     if (auto x = m.get("http")) {
-        read_http(*x, c.http);
+        read_http(*x, c.http, ice_api_node);
     }
     if (auto x = m.get("signal")) {
         read_signal(*x, c.signal);
+    }
+    if (c.http.ice_servers_api == ice_servers_api::token && c.signal.join_secret.empty()) {
+        ice_api_node->fail("token needs signal.join_secret (the secret join tokens are signed "
+                           "with)");
     }
     if (auto x = m.get("metrics")) {
         yaml_map mm(*x, {"allow"});

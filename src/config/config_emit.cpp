@@ -132,6 +132,8 @@ void emit_rest(YAML::Emitter& out, const config& c) {
     out << YAML::Key << "web_root" << YAML::Value << c.http.web_root.string();
     out << YAML::Key << "allowed_origins" << YAML::Value << YAML::Flow << c.http.allowed_origins;
     out << YAML::Key << "public_host" << YAML::Value << YAML::DoubleQuoted << c.http.public_host;
+    out << YAML::Key << "ice_servers_api" << YAML::Value
+        << (c.http.ice_servers_api == ice_servers_api::token ? "token" : "off");
     out << YAML::EndMap;
     out << YAML::Key << "signal" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "room_capacity" << YAML::Value << c.signal.room_capacity;

@@ -54,7 +54,7 @@ join_result room_table::impl::resume(join_request& req, const clock_reading& clo
             return readmit(req, *claims, clock);
         }
         send_error(*req.conn, errc::resume_failed, "resume token unknown or expired", msg.id);
-        return {};
+        return refused_join("resume token unknown or expired");
     }
     // The old socket may not have noticed it is dead yet; a frame from it is stale from now on.
     if (m->conn && m->conn != req.conn) {
@@ -63,8 +63,8 @@ join_result room_table::impl::resume(join_request& req, const clock_reading& clo
     }
     m->conn = req.conn;
     detached.erase(m);
-    emit(table_event_kind::member_resumed, *m->home, m->session);
-    deliver_joined(*m, std::move(req.ice_servers), msg.id, clock, true);
+    emit(table_event_kind::member_resumed, *m->home, m->session, m->name);
+    deliver_joined(*m, req, clock, true);
     std::vector<frame_ptr> missed = std::exchange(m->missed, {});
     m->missed_bytes = 0;
     for (auto& f : missed) {
@@ -83,25 +83,25 @@ join_result room_table::impl::readmit(join_request& req, const resume_claims& c,
     link& conn = *req.conn;
     const std::optional<room*> to_join = room_to_join(req);
     if (!to_join) {
-        return {};
+        return refused_join("too many rooms");
     }
     room* r = *to_join;
     if (r != nullptr && r->members.size() >= settings.capacity) {
         send_error(conn, errc::room_full, "room is full", msg.id);
-        return {};
+        return refused_join("room is full");
     }
     // Someone made the room anew since the restart with another password (or none): the token
     // vouches for the old one only. The client joins afresh, under the room's current rules.
     if (r != nullptr && !same_secret(r->password_hash, c.password_hash)) {
         send_error(conn, errc::resume_failed, "resume token unknown or expired", msg.id);
-        return {};
+        return refused_join("resume token unknown or expired");
     }
     if (r == nullptr) {
         r = &create_room(msg.room, c.password_hash);
     }
     member& m = add_member(*r, c.session, c.name, req.conn);
-    emit(table_event_kind::member_resumed, *r, m.session);
-    deliver_joined(m, std::move(req.ice_servers), msg.id, clock, true);
+    emit(table_event_kind::member_resumed, *r, m.session, m.name);
+    deliver_joined(m, req, clock, true);
     fan_out(*r, make_frame(serialize(peer_frame{peer_kind::join, m.info()})), &m);
     return join_result{true, m.session, true};
 }

@@ -77,9 +77,8 @@ void room_table::impl::send(member& m, const frame_ptr& f) {
     m.missed_bytes += f->size();
 }
 
-void room_table::impl::deliver_joined(member& m, std::vector<ice_server> ice,
-                                      const std::optional<message_id>& re,
-                                      const clock_reading& clock, bool resumed) {
+void room_table::impl::deliver_joined(member& m, join_request& req, const clock_reading& clock,
+                                      bool resumed) {
     const room& r = *m.home;
     joined_frame f;
     f.session = m.session;
@@ -89,12 +88,12 @@ void room_table::impl::deliver_joined(member& m, std::vector<ice_server> ice,
             f.peers.push_back(other->info());
         }
     }
-    f.ice_servers = std::move(ice);
+    f.ice_servers = req.mint ? req.mint(m.session) : std::move(req.ice_servers);
     f.resume = issue_token(m, clock);
     f.resumed = resumed;
     const std::size_t skip = r.history.size() - std::min(r.history.size(), settings.history);
     f.history.assign(r.history.begin() + static_cast<std::ptrdiff_t>(skip), r.history.end());
-    m.conn->deliver(make_frame(serialize(f, re)));
+    m.conn->deliver(make_frame(serialize(f, req.msg.id)));
 }
 
 // May `req` enter the existing room `r`? nullopt: yes. Otherwise what the join comes to: an
@@ -106,14 +105,14 @@ std::optional<join_result> room_table::impl::admit(room& r, const join_request& 
     // Capacity before the password: a full room is refused without paying for a hash.
     if (r.members.size() >= settings.capacity) {
         send_error(conn, errc::room_full, "room is full", msg.id);
-        return join_result{};
+        return refused_join("room is full");
     }
     if (r.password_hash.empty()) {
         return std::nullopt; // an open room; a password sent anyway is ignored
     }
     if (!has_password(msg)) {
         send_error(conn, errc::unauthorized, "room needs a password", msg.id);
-        return join_result{};
+        return refused_join("room needs a password");
     }
     const auto& v = req.verdict;
     if (v && v->op == password_op::verify && same_secret(v->hash, r.password_hash)) {
@@ -121,13 +120,13 @@ std::optional<join_result> room_table::impl::admit(room& r, const join_request& 
             return std::nullopt;
         }
         send_error(conn, errc::unauthorized, "wrong room password", msg.id);
-        return join_result{};
+        return refused_join("wrong room password");
     }
     // No verdict, or one about a hash the room no longer has (it was removed and made anew).
     if (!r.password_checks.take(clock.now)) {
         send_error(conn, errc::rate_limited,
                    "too many password attempts for this room; try again later", msg.id);
-        return join_result{};
+        return refused_join("too many password attempts for this room; try again later");
     }
     return needs_work(password_op::verify, r.password_hash, *msg.password);
 }
@@ -147,7 +146,7 @@ std::optional<join_result> room_table::impl::room_password(const join_request& r
         // Out of memory for the hash: the server is out of room, not the client wrong, and
         // room_full is the code that says so.
         send_error(*req.conn, errc::room_full, "cannot create the room now", req.msg.id);
-        return join_result{};
+        return refused_join("cannot create the room now");
     }
     hash = v->hash;
     return std::nullopt;
@@ -203,7 +202,7 @@ join_result room_table::impl::join_new(join_request& req, const clock_reading& c
     link& conn = *req.conn;
     const std::optional<room*> to_join = room_to_join(req);
     if (!to_join) {
-        return {};
+        return refused_join("too many rooms");
     }
     room* r = *to_join;
     std::string hash;
@@ -214,14 +213,14 @@ join_result room_table::impl::join_new(join_request& req, const clock_reading& c
     std::string session = new_session();
     if (session.empty()) {
         send_error(conn, errc::room_full, "cannot create the room now", msg.id);
-        return {};
+        return refused_join("cannot create the room now");
     }
     if (r == nullptr) {
         r = &create_room(msg.room, std::move(hash));
     }
     member& m = add_member(*r, std::move(session), msg.name, req.conn);
-    emit(table_event_kind::member_joined, *r, m.session);
-    deliver_joined(m, std::move(req.ice_servers), msg.id, clock, false);
+    emit(table_event_kind::member_joined, *r, m.session, m.name);
+    deliver_joined(m, req, clock, false);
     fan_out(*r, make_frame(serialize(peer_frame{peer_kind::join, m.info()})), &m);
     return join_result{true, m.session, false};
 }
@@ -230,7 +229,7 @@ join_result room_table::impl::join_new(join_request& req, const clock_reading& c
 void room_table::impl::remove(member& m, table_event_kind why) {
     room& r = *m.home;
     const peer_info info = m.info();
-    emit(why, r, info.session);
+    emit(why, r, info.session, info.name);
     by_session.erase(info.session);
     detached.erase(&m);
     std::erase_if(r.members, [&](const auto& p) { return p.get() == &m; });

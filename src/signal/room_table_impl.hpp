@@ -62,9 +62,22 @@ struct room_table::impl {
     // had a newer token since is skipped when it comes up.
     std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> token_queue;
 
-    void emit(table_event_kind kind, const room& r, std::string_view session = {}) const {
+    // A join refused with its error frame sent already: `why` is that frame's message.
+    static join_result refused_join(std::string_view why) {
+        join_result out;
+        out.refused = why;
+        return out;
+    }
+
+    void emit(table_event_kind kind, const room& r) const {
         if (events) {
-            events(table_event{kind, r.name, session});
+            events(table_event{kind, r.name, {}, {}});
+        }
+    }
+    void emit(table_event_kind kind, const room& r, std::string_view session,
+              std::string_view name) const {
+        if (events) {
+            events(table_event{kind, r.name, session, name});
         }
     }
 
@@ -87,9 +100,8 @@ struct room_table::impl {
         }
     }
 
-    // room_table.cpp
-    void deliver_joined(member& m, std::vector<ice_server> ice, const std::optional<message_id>& re,
-                        const clock_reading& clock, bool resumed);
+    // room_table.cpp. The ICE servers of `joined` come from `req` (minted for m's session).
+    void deliver_joined(member& m, join_request& req, const clock_reading& clock, bool resumed);
     std::optional<join_result> admit(room& r, const join_request& req, const clock_reading& clock);
     std::optional<join_result> room_password(const join_request& req, std::string& hash) const;
     std::string new_session() const;

@@ -28,6 +28,11 @@ void session::refuse(errc code, std::string message, const std::optional<message
     send(serialize(error_frame{code, std::move(message)}, re));
 }
 
+void session::refuse_join(const join_message& m, errc code, std::string message) {
+    port_.join_refused(m.room, message);
+    refuse(code, std::move(message), m.id);
+}
+
 // Refused frames within a window; true when the socket has been closed for abuse.
 bool session::count_abuse(steady_time now) {
     if (now - abuse_start_ > settings_.abuse_window) {
@@ -120,30 +125,31 @@ void session::dispatch(client_message msg, const clock_reading& clock) {
 
 void session::join(join_message m, const clock_reading& clock) {
     if (room_) {
-        return refuse(errc::bad_request, "already in room; send leave first", m.id);
+        return refuse_join(m, errc::bad_request, "already in room; send leave first");
     }
     if (!port_.allow_join(clock.now)) {
-        return refuse(errc::rate_limited, "too many joins from this address", m.id);
+        return refuse_join(m, errc::rate_limited, "too many joins from this address");
     }
     if (!settings_.join_secret.empty()) {
         if (!m.token) {
-            return refuse(errc::unauthorized, "this server needs a join token", m.id);
+            return refuse_join(m, errc::unauthorized, "this server needs a join token");
         }
         std::string why;
         const auto claims =
             verify_join_token(*m.token, settings_.join_secret, unix_seconds(clock), &why);
         if (!claims) {
-            return refuse(errc::unauthorized, "join token refused: " + why, m.id);
+            return refuse_join(m, errc::unauthorized, "join token refused: " + why);
         }
         if (claims->room != m.room) {
-            return refuse(errc::unauthorized, "join token is for another room", m.id);
+            return refuse_join(m, errc::unauthorized, "join token is for another room");
         }
         m.name = claims->name;
     }
     joining_ = true;
     ice_due_ = clock.now + settings_.ice_refresh;
-    auto ice = port_.mint_ice(unix_seconds(clock));
-    port_.start_join(join_request{std::move(m), self_, std::move(ice)});
+    join_request req{std::move(m), self_, {}};
+    req.mint = port_.ice_for(unix_seconds(clock));
+    port_.start_join(std::move(req));
 }
 
 void session::on_join_done(const join_result& r, const std::string& room,
@@ -152,6 +158,8 @@ void session::on_join_done(const join_result& r, const std::string& room,
     if (r.ok) {
         room_ = room;
         member_ = r.session;
+    } else {
+        port_.join_refused(room, r.refused.empty() ? std::string_view("refused") : r.refused);
     }
     std::size_t done = 0;
     while (done < pending_.size() && !joining_) {
@@ -175,7 +183,7 @@ void session::on_tick(const clock_reading& clock) {
     }
     if (room_ && clock.now >= ice_due_) {
         ice_due_ = clock.now + settings_.ice_refresh;
-        send(serialize(ice_frame{port_.mint_ice(unix_seconds(clock))}));
+        send(serialize(ice_frame{port_.ice_for(unix_seconds(clock))(member_)}));
     }
 }
 

@@ -334,6 +334,7 @@ void handle_allocate(engine::impl& e, const request_context& ctx) noexcept {
     }
     std::string quota_user = quota_name(*ctx.cred);
     if (!e.quotas->try_acquire(quota_user, e.settings.user_quota, e.settings.total_quota)) {
+        e.log_refusal(ctx, "quota exceeded");
         send_error(e, ctx, status::allocation_quota_reached);
         return;
     }

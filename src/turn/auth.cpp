@@ -26,8 +26,8 @@ constexpr std::array<std::uint8_t, 8> offered_algorithms = {0x00, 0x02, 0x00, 0x
 // base64(HMAC-SHA1) is 28 characters.
 using rest_password_text = std::array<char, 28>;
 
-verdict refuse(std::uint16_t code) noexcept {
-    return verdict{code, std::nullopt};
+verdict refuse(std::uint16_t code, auth_failure why) noexcept {
+    return verdict{code, std::nullopt, why};
 }
 
 bool rest_password_into(std::string_view secret, std::string_view username,
@@ -115,7 +115,7 @@ verdict authenticator::verify(const stun::message_view& request,
                               std::int64_t unix_now) const noexcept {
     if (!request.contains(attribute_type::message_integrity) &&
         !request.contains(attribute_type::message_integrity_sha256)) {
-        return refuse(status::unauthorized);
+        return refuse(status::unauthorized, auth_failure::no_integrity);
     }
     const bool has_user =
         request.contains(attribute_type::username) || request.contains(attribute_type::userhash);
@@ -123,7 +123,7 @@ verdict authenticator::verify(const stun::message_view& request,
         !request.contains(attribute_type::nonce) || malformed<stun::username>(request) ||
         malformed<stun::userhash>(request) || malformed<stun::realm>(request) ||
         malformed<stun::nonce>(request)) {
-        return refuse(status::bad_request);
+        return refuse(status::bad_request, auth_failure::malformed);
     }
     const auto nonce = stun::get<stun::nonce>(request);
     const auto state = detail::check_nonce(settings_->nonce_key, nonce->value, client, unix_now,
@@ -131,11 +131,11 @@ verdict authenticator::verify(const stun::message_view& request,
     if (state != detail::nonce_status::valid) {
         // RFC 8489 section 9.2.4: an invalid nonce is treated like a stale one, so the client
         // takes the fresh nonce from the 438 and retries.
-        return refuse(status::stale_nonce);
+        return refuse(status::stale_nonce, auth_failure::stale_nonce);
     }
     const auto alg = negotiate(request);
     if (!alg) {
-        return refuse(status::bad_request);
+        return refuse(status::bad_request, auth_failure::malformed);
     }
     return authenticate(request, *alg, unix_now);
 }
@@ -147,13 +147,13 @@ verdict authenticator::authenticate(const stun::message_view& request,
     // cached another server's realm recovers by retrying with the one we send.
     const auto realm = stun::get<stun::realm>(request);
     if (!realm || realm->value != settings_->realm) {
-        return refuse(status::unauthorized);
+        return refuse(status::unauthorized, auth_failure::wrong_realm);
     }
     const user_key* user = nullptr;
     if (request.contains(attribute_type::username)) {
         const auto name = stun::get<stun::username>(request);
         if (!name) {
-            return refuse(status::bad_request);
+            return refuse(status::bad_request, auth_failure::malformed);
         }
         user = find_user(name->value);
         if (user == nullptr) {
@@ -164,7 +164,7 @@ verdict authenticator::authenticate(const stun::message_view& request,
         user = hash ? find_userhash(hash->value) : nullptr;
     }
     if (user == nullptr) {
-        return refuse(status::unauthorized);
+        return refuse(status::unauthorized, auth_failure::unknown_user);
     }
     // A user configured with only the MD5 key cannot answer a SHA-256 PASSWORD-ALGORITHM: 401.
     // We offer SHA-256 regardless (the offer is per server, before the user is known), so such
@@ -172,12 +172,12 @@ verdict authenticator::authenticate(const stun::message_view& request,
     std::span<const std::uint8_t> key = user->md5;
     if (alg == password_algorithm_id::sha256) {
         if (!user->sha256) {
-            return refuse(status::unauthorized);
+            return refuse(status::unauthorized, auth_failure::no_sha256_key);
         }
         key = *user->sha256;
     }
     if (!check_mac(request, key)) {
-        return refuse(status::unauthorized);
+        return refuse(status::unauthorized, auth_failure::bad_integrity);
     }
     return accept(request, user->name, alg, key, std::nullopt);
 }
@@ -186,8 +186,11 @@ verdict authenticator::authenticate_rest(const stun::message_view& request, std:
                                          stun::password_algorithm_id alg,
                                          std::int64_t unix_now) const noexcept {
     const auto expiry = rest_expiry(name);
-    if (settings_->secrets.empty() || !expiry || *expiry < unix_now) {
-        return refuse(status::unauthorized);
+    if (settings_->secrets.empty() || !expiry) {
+        return refuse(status::unauthorized, auth_failure::unknown_user);
+    }
+    if (*expiry < unix_now) {
+        return refuse(status::unauthorized, auth_failure::expired);
     }
     // Every secret is tried, so a rotation accepts credentials minted with the old one too.
     for (const auto& secret : settings_->secrets) {
@@ -208,7 +211,7 @@ verdict authenticator::authenticate_rest(const stun::message_view& request, std:
             }
         }
     }
-    return refuse(status::unauthorized);
+    return refuse(status::unauthorized, auth_failure::bad_integrity);
 }
 
 bool authenticator::still_accepts(std::string_view username,

@@ -8,8 +8,10 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "engine_impl.hpp"
 #include "icegate/stun/binding.hpp"
@@ -47,12 +49,32 @@ bool try_binding(engine::impl& e, std::span<const std::uint8_t> bytes, const cli
     return true;
 }
 
+// The user part of a TURN REST username ("<expiry>:<user>"); empty for static users.
+std::string_view rest_user_of(std::string_view username, bool rest) noexcept {
+    const auto colon = username.find(':');
+    return rest && colon != std::string_view::npos ? username.substr(colon + 1)
+                                                   : std::string_view();
+}
+
+// A credential whose session is gone (revoke_rest_user) fails as an unknown one does: 401.
+bool revoked_credential(const engine::impl& e, const verdict& v, std::int64_t now) noexcept {
+    if (!v.ok() || !v.cred || e.revoked_users.size() == 0) {
+        return false;
+    }
+    const auto user = rest_user_of(v.cred->username, v.cred->expires.has_value());
+    return !user.empty() && e.revoked_users.contains(user, now);
+}
+
 // Verifies the long-term credential, answering 400/401/438 itself when it fails; the handlers
 // sign with the verdict's credential, which lives until they return.
 void authenticate_and_dispatch(engine::impl& e, const request_context& ctx) noexcept {
-    const verdict v = e.auth->verify(ctx.msg, ctx.from.client, ctx.now.unix_seconds);
+    verdict v = e.auth->verify(ctx.msg, ctx.from.client, ctx.now.unix_seconds);
+    if (revoked_credential(e, v, ctx.now.unix_seconds)) {
+        v = verdict{stun::status::unauthorized, std::nullopt, auth_failure::revoked};
+    }
     if (!v.ok() || !v.cred) {
         const std::uint16_t code = v.ok() ? stun::status::unauthorized : v.code;
+        e.log_refusal(ctx, describe(v.failure));
         if (!e.may_answer_unauthenticated(ctx.from, ctx.now.mono)) {
             // Silence: over the source's rate, as a spoofed flood would be.
         } else if (code == stun::status::unauthorized || code == stun::status::stale_nonce) {
@@ -354,6 +376,7 @@ void engine::on_tick(const clock_reading& now) noexcept {
     impl_->trim();
     impl_->log_summary(now.mono, false);
     impl_->preauth_summary(now.mono);
+    impl_->auth_log_summary(now.mono);
     // Every worker ticks the shared table: whichever comes first frees the due ports.
     for (const auto handle : impl_->reservations->expire(now.mono)) {
         impl_->io.release_port(handle);
@@ -382,6 +405,40 @@ void engine::set_authenticator(std::shared_ptr<const authenticator> auth) noexce
     impl_->allocations.for_each([&a](allocation& x) {
         x.revoked = !a.still_accepts(x.username, std::span(x.key).first(x.key_size));
     });
+}
+
+void engine::revoke_rest_user(std::string_view user, std::int64_t until,
+                              const clock_reading& now) noexcept {
+    if (user.empty()) {
+        return;
+    }
+    impl_->last_seen = now.mono;
+    try {
+        const std::size_t early = impl_->revoked_users.add(user, until, now.unix_seconds);
+        if (early > 0 && impl_->log) {
+            impl_->log->warn("revoked credentials: {} entries forgotten before their expiry "
+                             "(the set is full)",
+                             early);
+        }
+        impl_->revocations_forgotten += early;
+    } catch (const std::bad_alloc&) {
+        // Out of memory: the allocations still end below; only the later 401 is lost.
+    }
+    // The shared quota table counts the user's allocations on all workers: none, no walk.
+    if (impl_->quotas->count(user) == 0) {
+        return;
+    }
+    std::vector<five_tuple> ending;
+    impl_->allocations.for_each([&](const allocation& a) {
+        // A static user named like the tag is not a REST credential: its name has no expiry.
+        const bool rest = authenticator::rest_expiry(a.username).has_value();
+        if (a.quota_user == user && rest_user_of(a.username, rest) == user) {
+            ending.push_back(five_tuple::of(a.client));
+        }
+    });
+    for (const auto& key : ending) {
+        impl_->end_allocation(key, "revoked", now.mono);
+    }
 }
 
 void engine::set_settings(const engine_settings& settings) noexcept {

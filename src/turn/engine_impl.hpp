@@ -18,7 +18,9 @@
 #include "icegate/turn/engine.hpp"
 #include "icegate/turn/quota_table.hpp"
 #include "icegate/turn/reservation_table.hpp"
+#include "revocation_set.hpp"
 #include "source_buckets.hpp"
+#include "source_line_limit.hpp"
 #include "timer_wheel.hpp"
 
 namespace spdlog {
@@ -59,6 +61,15 @@ struct line_budget {
     }
 };
 
+// Lines about refused requests (auth failures, quota): at most 5 per source per 10 s summary
+// period and 20 a second per engine, from a table of 4096 slots (48 KiB).
+inline constexpr std::uint32_t auth_log_per_source = 5;
+inline constexpr std::uint32_t auth_log_rate = 20;
+inline constexpr std::size_t auth_log_slots = 4096;
+// What the log line says for a refusal; empty for no_integrity (the normal first challenge)
+// and none, which are not logged.
+std::string_view describe(auth_failure f) noexcept;
+
 // Big enough for any UDP payload plus a Data indication's or ChannelData's header.
 inline constexpr std::size_t scratch_size = 65536 + 128;
 
@@ -92,6 +103,12 @@ struct engine::impl {
     bool may_allocate(const client_ref& from, mono_time now) noexcept;
     // On the tick: one line summing what the two limits refused, every 10 s when anything.
     void preauth_summary(mono_time now) noexcept;
+    // Refused requests (auth_log.cpp): one info line naming the client, transport, username
+    // as sent and `reason`, within auth_log_per_source lines per source and summary period and
+    // auth_log_rate a second; what is left out is only counted (no allocation) and summed up
+    // by auth_log_summary() on the tick every 10 s.
+    void log_refusal(const request_context& ctx, std::string_view reason) noexcept;
+    void auth_log_summary(mono_time now) noexcept;
 
     // Files a timer entry for `a` at `when` unless an earlier one is pending.
     void arm(allocation& a, mono_time when);
@@ -150,6 +167,14 @@ struct engine::impl {
     std::uint64_t period_suppressed = 0;    // answers suppressed since the last summary
     std::uint64_t period_rate_limited = 0;  // allocations refused since the last summary
     std::optional<mono_time> preauth_since; // the summary period's start
+    source_line_limit refusal_sources{auth_log_slots, random_bucket_key(random)};
+    line_budget refusal_lines{auth_log_rate};
+    std::optional<mono_time> refusal_log_since; // the refusal summary period's start
+
+    // Credentials of signaling sessions that are gone (revoke_rest_user): their REST user
+    // parts, refused until their time; and how many were dropped early (the set was full).
+    revocation_set revoked_users;
+    std::uint64_t revocations_forgotten = 0;
 };
 
 // Seconds on the monotonic clock: the timer wheel's unit (due times round up).

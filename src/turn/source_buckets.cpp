@@ -1,5 +1,5 @@
-// source_buckets: a keyed hash of the source's address (IPv4, or the /64 of IPv6) picks a GCRA
-// slot.
+// source_buckets: a keyed hash of the source's address (IPv4, or the /64 of IPv6, by
+// source_hasher) picks a GCRA slot.
 #include "source_buckets.hpp"
 
 #include <algorithm>
@@ -73,12 +73,10 @@ std::int64_t nanos(source_buckets::clock::time_point t) noexcept {
 
 } // namespace
 
-source_buckets::source_buckets(std::size_t slots, const key_type& key)
-    : slots_(std::make_unique<slot[]>(std::max<std::size_t>(slots, 1))),
-      count_(std::max<std::size_t>(slots, 1)), k0_(load_le64(key.data())),
-      k1_(load_le64(key.data() + 8)) {}
+source_hasher::source_hasher(const key_type& key) noexcept
+    : k0_(load_le64(key.data())), k1_(load_le64(key.data() + 8)) {}
 
-std::size_t source_buckets::slot_of(const stun::transport_address& source) const noexcept {
+std::uint64_t source_hasher::operator()(const stun::transport_address& source) const noexcept {
     std::uint64_t m0 = 0;
     std::uint64_t m1 = 4;
     if (source.is_v4() || is_v4_mapped(source)) {
@@ -90,7 +88,15 @@ std::size_t source_buckets::slot_of(const stun::transport_address& source) const
         m0 = load_le64(source.bytes.data()); // the /64: the rest is the host's own choice
         m1 = 6;
     }
-    return static_cast<std::size_t>(siphash13(k0_, k1_, m0, m1) % count_);
+    return siphash13(k0_, k1_, m0, m1);
+}
+
+source_buckets::source_buckets(std::size_t slots, const key_type& key)
+    : slots_(std::make_unique<slot[]>(std::max<std::size_t>(slots, 1))),
+      count_(std::max<std::size_t>(slots, 1)), hash_(key) {}
+
+std::size_t source_buckets::slot_of(const stun::transport_address& source) const noexcept {
+    return static_cast<std::size_t>(hash_(source) % count_);
 }
 
 bool source_buckets::take(const stun::transport_address& source, bucket_rate r,

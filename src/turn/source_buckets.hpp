@@ -18,6 +18,19 @@ struct bucket_rate {
     std::uint32_t burst = 0;
 };
 
+// The keyed hash that places a source in a fixed table: SipHash-1-3 under a random key of the
+// IPv4 address or the IPv6 /64 (an IPv4-mapped IPv6 address counts as its IPv4 host).
+class source_hasher {
+public:
+    using key_type = std::array<std::uint8_t, 16>;
+    explicit source_hasher(const key_type& key) noexcept;
+    std::uint64_t operator()(const stun::transport_address& source) const noexcept;
+
+private:
+    std::uint64_t k0_;
+    std::uint64_t k1_;
+};
+
 // A direct-mapped table of `slots` buckets, allocated once: a source finds its bucket by a
 // keyed hash (SipHash-1-3 under a random key), so nobody who does not know the key can aim
 // many sources at one slot. Two sources that do share a slot share its bucket: a collision
@@ -29,7 +42,7 @@ struct bucket_rate {
 class source_buckets {
 public:
     using clock = std::chrono::steady_clock;
-    using key_type = std::array<std::uint8_t, 16>;
+    using key_type = source_hasher::key_type;
 
     source_buckets(std::size_t slots, const key_type& key);
 
@@ -53,8 +66,7 @@ private:
     };
     std::unique_ptr<slot[]> slots_;
     std::size_t count_;
-    std::uint64_t k0_;
-    std::uint64_t k1_;
+    source_hasher hash_;
     std::uint32_t period_ = 1;
     std::uint64_t sources_refused_ = 0;
 };

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "icegate/signal/credential_user.hpp"
+#include "icegate/signal/error.hpp"
 #include "icegate/signal/join_token.hpp"
 
 namespace icegate::app {
@@ -158,27 +160,53 @@ net::http_response static_file(const net::http_request& req, const web_context& 
     return res;
 }
 
-bool bearer_ok(const net::http_request& req, const std::string& secret, std::int64_t now) {
+// The join token of a request to /api/ice-servers: "Authorization: Bearer <JWT>", else the
+// `token` query parameter (a JWT is base64url and dots: nothing in it needs decoding).
+std::string_view token_of(const net::http_request& req) {
     const std::string_view auth = sv(req[http::field::authorization]);
     constexpr std::string_view prefix = "Bearer ";
-    if (!auth.starts_with(prefix)) {
-        return false;
+    if (auth.starts_with(prefix)) {
+        return auth.substr(prefix.size());
     }
-    return signal::verify_join_token(auth.substr(prefix.size()), secret, now).has_value();
+    const std::string_view target = sv(req.target());
+    const auto q = target.find('?');
+    std::string_view query =
+        q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    query = query.substr(0, query.find('#'));
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        if (pair.starts_with("token=")) {
+            return pair.substr(6);
+        }
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    }
+    return {};
 }
 
+// http.ice_servers_api: off is 404 (the endpoint does not exist); token needs a valid join
+// token, and the credentials are minted for the token's subject (room and name), so every
+// token of one subject shares one limits.user_quota.
 net::http_response ice_servers(const net::http_request& req, const web_context& ctx,
-                               std::int64_t now, const std::string& user) {
+                               std::int64_t now) {
+    if (!ctx.ice_servers_api) {
+        return text(req, http::status::not_found, "not found\n");
+    }
     if (req.method() != http::verb::get) {
         auto res = text(req, http::status::method_not_allowed, "method not allowed\n");
         res.set(http::field::allow, "GET");
         return res;
     }
-    if (!ctx.join_secret.empty() && !bearer_ok(req, ctx.join_secret, now)) {
+    const std::string_view token = token_of(req);
+    const auto claims = ctx.join_secret.empty() || token.empty()
+                            ? result<signal::join_claims>(signal::errc::unauthorized)
+                            : signal::verify_join_token(token, ctx.join_secret, now);
+    if (!claims) {
         auto res = text(req, http::status::unauthorized, "a join token is required\n");
         res.set(http::field::www_authenticate, "Bearer");
         return res;
     }
+    const std::string user = signal::subject_credential_user(claims->room, claims->name);
     nlohmann::json servers = nlohmann::json::array();
     std::int64_t ttl = 0;
     if (ctx.ice) {
@@ -262,7 +290,7 @@ net::http_response handle_metrics_request(const net::http_request& req, const we
 }
 
 net::http_response handle_web_request(const net::http_request& req, const web_context& ctx,
-                                      std::int64_t now_unix, const std::string& ice_user) {
+                                      std::int64_t now_unix) {
     const std::string_view target = sv(req.target());
     const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/healthz") {
@@ -272,7 +300,7 @@ net::http_response handle_web_request(const net::http_request& req, const web_co
         return text(req, http::status::ok, "ok\n");
     }
     if (path == "/api/ice-servers") {
-        return ice_servers(req, ctx, now_unix, ice_user);
+        return ice_servers(req, ctx, now_unix);
     }
     return static_file(req, ctx);
 }

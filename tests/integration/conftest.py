@@ -62,8 +62,10 @@ def limited_signal_server():
 
 @pytest.fixture(scope="module")
 def secured_signal_server():
-    """signal.join_secret set: joins and /api/ice-servers need an HS256 JWT."""
-    with signal_tools.serving(signal=f"  join_secret: {signal_tools.JOIN_SECRET}\n") as s:
+    """signal.join_secret set and http.ice_servers_api: token: joins and /api/ice-servers
+    need an HS256 JWT."""
+    with signal_tools.serving(signal=f"  join_secret: {signal_tools.JOIN_SECRET}\n",
+                              http="  ice_servers_api: token\n") as s:
         yield s
 
 

@@ -17,12 +17,13 @@ NO_STATE = {"audio": False, "video": False, "screen": False}
 
 
 def config(signal="", http="", auth=f"  secrets: [{SECRET}]\n  credential_ttl: 10m\n",
-           join_rate=100000, message_rate=1000, extra=""):
+           join_rate=100000, message_rate=1000, extra="", limits=""):
     """The YAML of a signaling server: HTTPS on 127.0.0.1 serving web/, generous rates.
-    `signal`, `http` and `auth` are indented lines for those sections; `extra` more sections."""
+    `signal`, `http`, `auth` and `limits` are indented lines for those sections; `extra` more
+    sections."""
     # Every client here comes from 127.0.0.1: no per-address connection cap.
     return (f"http:\n  listen: 127.0.0.1:0\n  web_root: {WEB}\n{http}"
-            f"limits:\n  connections_per_address: 0\n"
+            f"limits:\n  connections_per_address: 0\n{limits}"
             f"auth:\n{auth}"
             f"signal:\n  join_rate: {join_rate}\n  message_rate: {message_rate}\n{signal}"
             f"{extra}")

@@ -227,6 +227,7 @@ def test_join_token_with_crit_header_is_refused():
     yaml_text = textwrap.dedent(f"""\
         http:
           listen: 127.0.0.1:0
+          ice_servers_api: token
         auth:
           secrets: [s3cret]
         signal:

@@ -11,7 +11,7 @@ import time
 
 import turn_client as tc
 from icegate_proc import Reloader
-from turn_tools import ALICE_PW, BOB_PW, allocated, client, server_yaml, serving
+from turn_tools import BOB_PW, allocated, client, server_yaml, serving
 from ws_client import https_request
 
 PAYLOAD = 1000          # bytes of every relayed packet

@@ -1,7 +1,7 @@
 """The HTTPS side of a signaling server against the real binary (docs/signaling.md): the
 Origin check on the WebSocket upgrade, static files from web/ (index, HEAD, ETag/304, no
 escape from web_root, security headers), request limits (405, 413, 431), /healthz,
-/api/ice-servers (with and without a join secret), the `ice` frame that refreshes a session's
+/api/ice-servers (off by default; `token` needs a join token), the `ice` frame that refreshes a session's
 TURN credentials, and /metrics. The servers are conftest's signal_server and
 secured_signal_server, or started for one test by start_signal_server."""
 import asyncio
@@ -144,15 +144,24 @@ def test_header_too_large_431(signal_server):
 
 # ---- /api/ice-servers and the ice frame ----------------------------------------------------
 
-def test_api_ice_servers(signal_server):
-    status, h, body = https_request(signal_server.https, "GET", "/api/ice-servers")
+def test_api_ice_servers_off_by_default(signal_server):
+    # http.ice_servers_api is off unless set: the endpoint does not exist.
+    status, _, body = https_request(signal_server.https, "GET", "/api/ice-servers")
+    assert status == 404 and b"iceServers" not in body, status
+
+
+def test_api_ice_servers(secured_signal_server):
+    auth = {"Authorization": "Bearer " + token()}
+    status, h, body = https_request(secured_signal_server.https, "GET", "/api/ice-servers",
+                                    headers=auth)
     assert status == 200, status
     assert h["content-type"].startswith("application/json")
     assert h.get("cache-control") == "no-store"
     doc = json.loads(body)
     assert set(doc) == {"iceServers", "ttl"} and doc["ttl"] == TTL, doc
-    check_ice_servers(doc["iceServers"], signal_server)
-    status, _, _ = https_request(signal_server.https, "POST", "/api/ice-servers", body=b"")
+    check_ice_servers(doc["iceServers"], secured_signal_server)
+    status, _, _ = https_request(secured_signal_server.https, "POST", "/api/ice-servers",
+                                 body=b"", headers=auth)
     assert status == 405
 
 

@@ -107,11 +107,15 @@ struct peers_config {
     std::vector<cidr> deny;
 };
 
+// http.ice_servers_api: off answers 404; token needs a join token (signal.join_secret).
+enum class ice_servers_api { off, token };
+
 struct http_config {
     std::optional<listen_address> listen; // proto is tls; empty: no HTTPS server
     std::filesystem::path web_root;
     std::vector<std::string> allowed_origins;
     std::string public_host; // host name for ICE URIs handed to clients; empty: derived
+    enum ice_servers_api ice_servers_api = ice_servers_api::off;
 };
 
 struct signal_config {

@@ -90,14 +90,21 @@ struct password_verdict {
 // Does `work` (slow: call it off the worker). Thread-safe.
 password_verdict run_password_work(const password_work& work);
 
+// Mints the ICE servers of one member for its session id: the TURN credentials are bound to
+// that session (the server revokes them when the member is gone for good). Called on the
+// room's home worker, so it may only read immutable data it captured.
+using ice_mint = std::function<std::vector<ice_server>(const std::string& session)>;
+
 // A join as the I/O layer hands it over: the parsed message, the connection, and the ICE
-// servers minted for this member (they go into `joined`); on its second round, the verdict of
-// the password work the first round asked for.
+// servers for `joined`: `mint` called with the member's session id once the table knows it, or
+// (without `mint`) `ice_servers` as given; on its second round, the verdict of the password
+// work the first round asked for.
 struct join_request {
     join_message msg;
     std::shared_ptr<link> conn;
     std::vector<ice_server> ice_servers;
     std::optional<password_verdict> verdict = std::nullopt;
+    ice_mint mint = nullptr;
 };
 
 // What a join came to. On success `session` is the member's id. With `work` set nothing was
@@ -108,6 +115,8 @@ struct join_result {
     std::string session;
     bool resumed = false;
     std::optional<password_work> work = std::nullopt;
+    // A refused join (the error frame is sent already): its message, for the I/O layer's log.
+    std::string refused = {};
 };
 
 // Room lifecycle, for the I/O layer's log and counters (src/signal itself does not log). The
@@ -126,6 +135,7 @@ struct table_event {
     table_event_kind kind;
     std::string_view room;
     std::string_view session; // empty for room events
+    std::string_view name;    // the member's display name (room events: empty)
 };
 
 using table_event_handler = std::function<void(const table_event&)>;

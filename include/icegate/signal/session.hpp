@@ -48,8 +48,10 @@ public:
     virtual void close(std::uint16_t code, std::string_view reason) = 0;
     // The join limiter of the client's address (shared by all sessions): false refuses.
     virtual bool allow_join(steady_time now) = 0;
-    // Fresh ICE servers (TURN credentials) for this session, at Unix time `unix_now`.
-    virtual std::vector<ice_server> mint_ice(std::int64_t unix_now) = 0;
+    // Mints fresh ICE servers (TURN credentials bound to the session id it is called with) at
+    // Unix time `unix_now`. The function may run on the room's home worker (for `joined`, once
+    // the session id is known), so it captures only immutable data.
+    virtual ice_mint ice_for(std::int64_t unix_now) = 0;
     // Starts the join at the room's home table. Its outcome comes back through
     // session::on_join_done, on this thread, unless the socket closed meanwhile.
     virtual void start_join(join_request req) = 0;
@@ -57,6 +59,12 @@ public:
     virtual void to_room(const std::string& room, room_work work) = 0;
     // The session closed its socket for refused frames (for the log).
     virtual void abuse_closed(int refused, std::chrono::seconds window) = 0;
+    // A join of `room` was refused (its error frame is sent): `why` says why, never with a
+    // password or token in it (for the log).
+    virtual void join_refused(const std::string& room, std::string_view why) {
+        (void)room;
+        (void)why;
+    }
 };
 
 class session {
@@ -83,6 +91,8 @@ public:
 private:
     void send(std::string frame) { port_.send(std::move(frame)); }
     void refuse(errc code, std::string message, const std::optional<message_id>& re);
+    // refuse() for a join, told to the port too.
+    void refuse_join(const join_message& m, errc code, std::string message);
     bool count_abuse(steady_time now);
     void dispatch(client_message msg, const clock_reading& clock);
     void join(join_message m, const clock_reading& clock);

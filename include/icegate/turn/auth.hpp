@@ -50,11 +50,27 @@ struct credential {
     std::span<const std::uint8_t> key_bytes() const noexcept { return {key.data(), key_size}; }
 };
 
+// Why verify() refused, for the operator's log line (auth_failure_log). no_integrity is the
+// normal first request of every client (answered with the challenge), not a failure.
+enum class auth_failure : std::uint8_t {
+    none,
+    no_integrity,
+    malformed,   // USERNAME/REALM/NONCE missing or bad, or PASSWORD-ALGORITHM(S) not ours
+    stale_nonce, // stale, forged or another client's nonce
+    wrong_realm,
+    unknown_user,
+    bad_integrity, // the user exists, the MAC does not match (wrong password)
+    expired,       // a TURN REST username past its expiry
+    no_sha256_key, // SHA-256 asked of a user configured with only an MD5 key
+    revoked,       // set by the engine: the credential's session is gone
+};
+
 // What verify() concluded. On failure `code` is the error to answer with (400, 401, 438);
 // 401 and 438 responses carry the challenge (add_challenge()).
 struct verdict {
     std::uint16_t code = 0; // 0: verified
     std::optional<credential> cred;
+    auth_failure failure = auth_failure::none;
     bool ok() const noexcept { return code == 0; }
 };
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "icegate/stun/transport_address.hpp"
 #include "icegate/turn/auth.hpp"
@@ -122,6 +123,13 @@ public:
     // allocation (a changed rate starts every bucket full).
     void set_authenticator(std::shared_ptr<const authenticator> auth) noexcept;
     void set_settings(const engine_settings& settings) noexcept;
+    // The TURN REST credentials whose user part ("<expiry>:<user>") is `user` are revoked (the
+    // signaling session they were minted for is gone for good): every allocation of this
+    // engine made with one ends now (reason "revoked"), and requests with one get 401 until
+    // Unix time `until` (the last such credential's expiry). This engine remembers a bounded
+    // number of revoked users (revocation_set); static users are never matched.
+    void revoke_rest_user(std::string_view user, std::int64_t until,
+                          const clock_reading& now) noexcept;
 
     std::size_t allocation_count() const noexcept;
     // Calls f(client) for the client of each live allocation (a rare walk: an upgrade's

@@ -17,7 +17,10 @@ namespace icegate::app {
 struct web_context {
     std::filesystem::path web_root; // canonical; empty: no static files (404)
     const ice_minter* ice = nullptr;
-    std::string join_secret; // set: /api/ice-servers needs "Authorization: Bearer <JWT>"
+    // http.ice_servers_api: false (off) answers 404; true (token) needs a join token signed
+    // with join_secret, as "Authorization: Bearer <JWT>" or "?token=<JWT>".
+    bool ice_servers_api = false;
+    std::string join_secret;
     const metrics_registry* metrics = nullptr; // null: /metrics is 404
     std::vector<cidr> metrics_allow;           // who may read /metrics; empty: nobody
     // Set by the server when it drains (shutdown): /healthz then answers 503 "draining" so a
@@ -25,9 +28,9 @@ struct web_context {
     const std::atomic<bool>* draining = nullptr;
 };
 
-// `now_unix` stamps credentials; `ice_user` is the user part of the minted REST username.
+// `now_unix` stamps credentials and checks join tokens.
 net::http_response handle_web_request(const net::http_request& req, const web_context& ctx,
-                                      std::int64_t now_unix, const std::string& ice_user);
+                                      std::int64_t now_unix);
 
 // GET /metrics: the Prometheus text for clients in metrics.allow, 403 for others.
 net::http_response handle_metrics_request(const net::http_request& req, const web_context& ctx,

@@ -188,6 +188,12 @@ TEST(ConfigErrors, EnumsAndStrings) {
         {"http: {public_host: \"https://x\"}\n",
          "icegate.yaml:1: http.public_host: expected a host name or IP address (no scheme, no "
          "port), got \"https://x\""},
+        {"http:\n  ice_servers_api: on\n",
+         "icegate.yaml:2: http.ice_servers_api: expected off or token, got \"on\""},
+        // A token mode with nothing to check tokens against.
+        {"http:\n  ice_servers_api: token\n",
+         "icegate.yaml:2: http.ice_servers_api: token needs signal.join_secret (the secret join "
+         "tokens are signed with)"},
     });
     std::string long_realm = "realm: " + std::string(763, 'r') + "\n";
     EXPECT_EQ(error_of(long_realm),

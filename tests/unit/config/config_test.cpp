@@ -194,6 +194,7 @@ TEST(Config, EmptyDocumentGivesDefaults) {
     EXPECT_EQ(c->limits.tcp_idle_timeout, d.limits.tcp_idle_timeout);
     EXPECT_EQ(c->limits.tcp_buffer, d.limits.tcp_buffer);
     EXPECT_EQ(c->signal.room_capacity, 6u);
+    EXPECT_EQ(c->http.ice_servers_api, ice_servers_api::off); // /api/ice-servers is 404
     EXPECT_EQ(c->log.level, "info");
     EXPECT_EQ(c->warnings, std::vector<std::string>{"icegate.yaml: no listeners configured "
                                                     "(listen and http.listen are empty)"});
@@ -221,6 +222,7 @@ http:
   listen: "[::1]:0"
   public_host: turn.example.com
   allowed_origins: [https://meet.example.com, "http://localhost:8080"]
+  ice_servers_api: token
 signal:
   join_secret: jwt-key
 log: {level: debug, format: json}
@@ -240,6 +242,8 @@ listen: [tcp://0.0.0.0:0, tcp://0.0.0.0:0, "tls://[2001:db8::1]:443"]
     EXPECT_EQ(c->http.public_host, "turn.example.com");
     EXPECT_EQ(c->http.allowed_origins.size(), 2u);
     EXPECT_EQ(c->signal.join_secret, "jwt-key");
+    EXPECT_EQ(c->http.ice_servers_api, ice_servers_api::token);
+    EXPECT_NE(to_yaml(*c).find("  ice_servers_api: token\n"), std::string::npos);
     EXPECT_EQ(c->log.level, "debug");
     EXPECT_EQ(c->log.format, log_format::json);
     EXPECT_EQ(c->listen.size(), 3u); // port 0 twice is not a duplicate

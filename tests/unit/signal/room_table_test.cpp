@@ -402,5 +402,25 @@ TEST_F(room_table_test, EventsTellTheLifecycle) {
                                         "member_resumed r s", "member_left r s"}));
 }
 
+TEST_F(room_table_test, MemberEventsNameTheMember) {
+    std::vector<std::string> seen;
+    table_->on_event([&](const table_event& e) {
+        seen.push_back(std::string(e.room) + "|" + std::string(e.name) + "|" +
+                       (e.session.empty() ? "" : "s"));
+    });
+    auto ann = join("r", "Ann");
+    table_->on_leave(ann.session, ann.conn.get());
+    EXPECT_EQ(seen, (std::vector<std::string>{"r||", "r|Ann|s", "r|Ann|s", "r||"}));
+}
+
+TEST_F(room_table_test, RefusedJoinsSayWhy) {
+    room_settings s;
+    s.capacity = 1;
+    reset(s);
+    join("r", "Ann");
+    EXPECT_EQ(send_join(join_msg("r", "Bo"), std::make_shared<fake_link>()).refused,
+              "room is full");
+}
+
 } // namespace
 } // namespace icegate::signal::testing

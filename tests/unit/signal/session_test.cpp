@@ -32,9 +32,13 @@ public:
         closes.emplace_back(code, std::string(reason));
     }
     bool allow_join(steady_time) override { return joins_allowed; }
-    std::vector<ice_server> mint_ice(std::int64_t unix_now) override {
+    // Each mint names its number and the session it was bound to: "user<n>@<session>".
+    ice_mint ice_for(std::int64_t unix_now) override {
         mints.push_back(unix_now);
-        return {ice_server{{"turn:127.0.0.1:3478"}, "user" + std::to_string(mints.size()), "pw"}};
+        return [n = mints.size()](const std::string& session) {
+            return std::vector<ice_server>{ice_server{
+                {"turn:127.0.0.1:3478"}, "user" + std::to_string(n) + "@" + session, "pw"}};
+        };
     }
     void start_join(join_request req) override { joins.push_back(std::move(req)); }
     void to_room(const std::string& room, room_work work) override {
@@ -42,6 +46,9 @@ public:
         work(table_, clock_);
     }
     void abuse_closed(int refused, std::chrono::seconds) override { abuse.push_back(refused); }
+    void join_refused(const std::string& room, std::string_view why) override {
+        refused_joins.push_back(room + ": " + std::string(why));
+    }
 
     // The frames sent since the last call.
     std::vector<json> take() { return std::exchange(sent, {}); }
@@ -52,6 +59,7 @@ public:
     std::vector<join_request> joins;
     std::vector<std::string> rooms;
     std::vector<int> abuse;
+    std::vector<std::string> refused_joins; // "room: reason"
     bool joins_allowed = true;
 
 private:
@@ -205,7 +213,8 @@ TEST_F(session_test, FramesBeforeJoinedWaitAndRunInOrder) {
     auto frames = link->take();
     ASSERT_EQ(frames.size(), 3u); // joined, then the two chats echoed in order
     EXPECT_EQ(frames[0]["type"], "joined");
-    EXPECT_EQ(frames[0]["iceServers"][0]["username"], "user1");
+    // Minted once the table knew the member's id: the credential is bound to the session.
+    EXPECT_EQ(frames[0]["iceServers"][0]["username"], "user1@" + r.session);
     EXPECT_EQ(frames[1]["text"], "one");
     EXPECT_EQ(frames[2]["text"], "two");
 }
@@ -258,7 +267,8 @@ TEST_F(session_test, IceCredentialsAreRefreshedWhileJoined) {
     auto link = std::make_shared<fake_link>();
     auto s = make(link);
     text(*s, {{"type", "join"}, {"room", "r"}, {"name", "Ann"}});
-    ASSERT_TRUE(finish_join(*s).ok);
+    const auto joined = finish_join(*s);
+    ASSERT_TRUE(joined.ok);
     port_.take();
     for (int i = 0; i < 79; ++i) { // 790 s, keeping the socket alive
         advance(10s);
@@ -271,7 +281,7 @@ TEST_F(session_test, IceCredentialsAreRefreshedWhileJoined) {
     const auto got = port_.take();
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0]["type"], "ice");
-    EXPECT_EQ(got[0]["iceServers"][0]["username"], "user2");
+    EXPECT_EQ(got[0]["iceServers"][0]["username"], "user2@" + joined.session);
 }
 
 TEST_F(session_test, ClosedMemberResumesWithinTheWindowOnly) {
@@ -314,6 +324,34 @@ TEST_F(session_test, LeaveFreesTheRoomAndAllowsAnotherJoin) {
     text(*s, {{"type", "join"}, {"room", "q"}, {"name", "Ann"}});
     ASSERT_TRUE(finish_join(*s).ok);
     EXPECT_EQ(s->room(), "q");
+}
+
+TEST_F(session_test, RefusedJoinsAreToldToThePortWithTheirReason) {
+    auto s = make(std::make_shared<fake_link>());
+    port_.joins_allowed = false;
+    text(*s, {{"type", "join"}, {"room", "r1"}, {"name", "Ann"}});
+    port_.joins_allowed = true;
+    settings_.join_secret = "join-secret-never-logged";
+    auto t = make(std::make_shared<fake_link>());
+    text(*t, {{"type", "join"}, {"room", "r2"}, {"name", "Ann"}});
+    settings_.join_secret.clear();
+    auto u = make(std::make_shared<fake_link>());
+    text(*u, {{"type", "join"}, {"room", "r3"}, {"name", "Ann"}, {"password", "pw-1"}});
+    ASSERT_EQ(port_.joins.size(), 1u);
+    port_.joins.clear();
+    join_result full;
+    full.refused = "room is full";
+    u->on_join_done(full, "r3", clock_);
+    join_result unexplained;
+    u->on_join_done(unexplained, "r3", clock_);
+    const std::vector<std::string> expected{"r1: too many joins from this address",
+                                            "r2: this server needs a join token",
+                                            "r3: room is full", "r3: refused"};
+    EXPECT_EQ(port_.refused_joins, expected);
+    auto ok = make(std::make_shared<fake_link>());
+    text(*ok, {{"type", "join"}, {"room", "r4"}, {"name", "Bo"}});
+    finish_join(*ok);
+    EXPECT_EQ(port_.refused_joins.size(), 4u); // a join that succeeds is not refused
 }
 
 } // namespace

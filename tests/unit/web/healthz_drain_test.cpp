@@ -13,7 +13,7 @@ namespace http = boost::beast::http;
 
 net::http_response healthz(const web_context& ctx) {
     net::http_request req(http::verb::get, "/healthz", 11);
-    return handle_web_request(req, ctx, 1700000000, "user");
+    return handle_web_request(req, ctx, 1700000000);
 }
 
 TEST(WebHealthz, DrainingIs503) {

@@ -2,6 +2,7 @@
 // content types, ETag revalidation, HEAD, 405, /healthz, /api/ice-servers and its Bearer check;
 // the ICE minter's URIs and REST credentials; host_of_header. The WebSocket Origin check is
 // src/app's (tests/unit/app/signal_origin_test.cpp).
+#include "icegate/signal/credential_user.hpp"
 #include "icegate/web/ice_servers.hpp"
 #include "icegate/web/web_routes.hpp"
 
@@ -132,7 +133,7 @@ protected:
     }
 
     net::http_response get(std::string target, http::verb verb = http::verb::get) {
-        return handle_web_request(request(verb, std::move(target)), ctx, now_unix, "user");
+        return handle_web_request(request(verb, std::move(target)), ctx, now_unix);
     }
 
     test::temp_dir dir;
@@ -223,14 +224,14 @@ TEST_F(WebRoutes, EtagRevalidation) {
 
     auto req = request(http::verb::get, "/index.html");
     req.set(http::field::if_none_match, etag);
-    const auto again = handle_web_request(req, ctx, now_unix, "user");
+    const auto again = handle_web_request(req, ctx, now_unix);
     EXPECT_EQ(again.result(), http::status::not_modified);
     EXPECT_TRUE(again.body().empty());
     EXPECT_EQ(header(again, "ETag"), etag);
     expect_security_headers(again);
 
     req.set(http::field::if_none_match, "\"something-else\"");
-    EXPECT_EQ(handle_web_request(req, ctx, now_unix, "user").result(), http::status::ok);
+    EXPECT_EQ(handle_web_request(req, ctx, now_unix).result(), http::status::ok);
 
     // Another file has another tag; a changed file gets a new one.
     EXPECT_NE(header(get("/app.js"), "ETag"), etag);
@@ -273,20 +274,73 @@ class IceServersRoute : public ::testing::Test {
 protected:
     IceServersRoute() : minter(base_config(), loopback_listeners(), "rest-secret") {
         ctx.ice = &minter;
+        ctx.ice_servers_api = true;
+        ctx.join_secret = "join-secret";
     }
-    net::http_response call(const std::string& auth = {}, http::verb verb = http::verb::get) {
-        auto req = request(verb, "/api/ice-servers");
+    net::http_response call(const std::string& auth = {}, http::verb verb = http::verb::get,
+                            const std::string& target = "/api/ice-servers") {
+        auto req = request(verb, target);
         if (!auth.empty()) {
             req.set(http::field::authorization, auth);
         }
-        return handle_web_request(req, ctx, now_unix, "k3Jd");
+        return handle_web_request(req, ctx, now_unix);
+    }
+    std::string bearer(const std::string& room = "r", const std::string& name = "n") const {
+        const nlohmann::json claims{{"room", room}, {"name", name}, {"exp", now_unix + 60}};
+        return "Bearer " + jwt(claims, "join-secret");
     }
     ice_minter minter;
     web_context ctx;
 };
 
+// http.ice_servers_api: off (the default) has no endpoint at all, token or not.
+TEST_F(IceServersRoute, OffIsNotFound) {
+    ctx.ice_servers_api = false;
+    for (const std::string& auth : {std::string(), bearer()}) {
+        const auto res = call(auth);
+        EXPECT_EQ(res.result(), http::status::not_found);
+        EXPECT_EQ(res.body().find("iceServers"), std::string::npos);
+        expect_security_headers(res);
+    }
+}
+
+// The user part is the token subject's tag: two tokens of one subject share it (and so one
+// limits.user_quota); another subject gets another.
+TEST_F(IceServersRoute, CredentialsAreBoundToTheTokenSubject) {
+    const auto user_of = [this](const std::string& auth) {
+        const auto doc = nlohmann::json::parse(call(auth).body());
+        const std::string u = doc["iceServers"][1]["username"];
+        return u.substr(u.find(':') + 1);
+    };
+    const std::string ann = user_of(bearer("r", "Ann"));
+    EXPECT_EQ(ann, signal::subject_credential_user("r", "Ann"));
+    EXPECT_EQ(ann.rfind("t-", 0), 0U);
+    EXPECT_EQ(user_of(bearer("r", "Ann")), ann);
+    EXPECT_NE(user_of(bearer("r", "Bo")), ann);
+    EXPECT_NE(user_of(bearer("q", "Ann")), ann);
+}
+
+TEST_F(IceServersRoute, TokenInTheQuery) {
+    const nlohmann::json claims{{"room", "r"}, {"name", "n"}, {"exp", now_unix + 60}};
+    const std::string good = jwt(claims, "join-secret");
+    EXPECT_EQ(call({}, http::verb::get, "/api/ice-servers?token=" + good).result(),
+              http::status::ok);
+    EXPECT_EQ(call({}, http::verb::get, "/api/ice-servers?x=1&token=" + good).result(),
+              http::status::ok);
+    EXPECT_EQ(call({}, http::verb::get, "/api/ice-servers?token=x" + good).result(),
+              http::status::unauthorized);
+    EXPECT_EQ(call({}, http::verb::get, "/api/ice-servers?tokenx=" + good).result(),
+              http::status::unauthorized);
+}
+
+// A token mode without a join secret (the config refuses it) lets nothing through.
+TEST_F(IceServersRoute, NoSecretRefusesEveryToken) {
+    ctx.join_secret.clear();
+    EXPECT_EQ(call(bearer()).result(), http::status::unauthorized);
+}
+
 TEST_F(IceServersRoute, ListsServersAndTtl) {
-    const auto res = call();
+    const auto res = call(bearer());
     ASSERT_EQ(res.result(), http::status::ok);
     EXPECT_EQ(header(res, "Content-Type"), "application/json");
     EXPECT_EQ(header(res, "Cache-Control"), "no-store");
@@ -299,18 +353,18 @@ TEST_F(IceServersRoute, ListsServersAndTtl) {
     EXPECT_FALSE(stun.contains("username"));
     const auto& turn = doc["iceServers"][1];
     EXPECT_EQ(turn["urls"].size(), 6U);
-    EXPECT_EQ(turn["username"], "1700000600:k3Jd");
-    EXPECT_EQ(turn["credential"], rest_password("rest-secret", "1700000600:k3Jd"));
+    const std::string user = "1700000600:" + signal::subject_credential_user("r", "n");
+    EXPECT_EQ(turn["username"], user);
+    EXPECT_EQ(turn["credential"], rest_password("rest-secret", user));
 }
 
 TEST_F(IceServersRoute, OnlyGet) {
-    const auto res = call({}, http::verb::post);
+    const auto res = call(bearer(), http::verb::post);
     EXPECT_EQ(res.result(), http::status::method_not_allowed);
     EXPECT_EQ(header(res, "Allow"), "GET");
 }
 
-TEST_F(IceServersRoute, BearerNeededWithJoinSecret) {
-    ctx.join_secret = "join-secret";
+TEST_F(IceServersRoute, BearerNeeded) {
     const nlohmann::json claims{{"room", "r"}, {"name", "n"}, {"exp", now_unix + 60}};
     {
         const auto res = call();
@@ -345,11 +399,12 @@ TEST_F(IceServersRoute, WildcardListenersNamedByHostHeader) {
     ice_minter wild(base_config(), wildcard_listeners(), "rest-secret");
     ctx.ice = &wild;
     auto req = request(http::verb::get, "/api/ice-servers", "turn.example.com:8443");
-    auto doc = nlohmann::json::parse(handle_web_request(req, ctx, now_unix, "u").body());
+    req.set(http::field::authorization, bearer());
+    auto doc = nlohmann::json::parse(handle_web_request(req, ctx, now_unix).body());
     EXPECT_EQ(doc["iceServers"][0]["urls"], (uris_t{"stun:turn.example.com:3478"}));
     // A Host header that is no host name leaves wildcard listeners out.
     req.set(http::field::host, "evil/x");
-    doc = nlohmann::json::parse(handle_web_request(req, ctx, now_unix, "u").body());
+    doc = nlohmann::json::parse(handle_web_request(req, ctx, now_unix).body());
     EXPECT_TRUE(doc["iceServers"].empty());
 }
 
