@@ -70,6 +70,7 @@ std::chrono::seconds server::begin_drain(std::function<void(std::size_t left)> d
     const auto goaway = std::make_shared<const std::string>(
         signal::serialize(signal::goaway_frame{goaway_reconnect_ms}));
     struct handover_count {
+        explicit handover_count(std::size_t workers) : workers_left(workers) {}
         std::atomic<std::size_t> workers_left;
         std::atomic<std::size_t> pinned{0};
         std::promise<void> all_done;
