@@ -123,11 +123,16 @@ void session_socket::start_join(signal::join_request req) {
     f.req = std::move(req);
     f.wanted = alive_;
     f.done = [exec = conn_.executor(), room, alive = alive_, self = this, router = &router_,
-              link = link_](const signal::join_result& r) {
-        boost::asio::post(exec, [r, room, alive, self, router, link] {
+              link = link_, ip = ip_](const signal::join_result& r) {
+        boost::asio::post(exec, [r, room, alive, self, router, link, ip] {
             if (*alive) {
                 self->session_.on_join_done(r, room, signal_clock());
-            } else if (r.ok) {
+            } else if (!r.ok) {
+                // The client got its error and left before this came back: still a line.
+                router->refused_joins().refused(
+                    ip, room, r.refused.empty() ? std::string_view("refused") : r.refused,
+                    std::chrono::steady_clock::now());
+            } else {
                 // The socket closed while the join was on its way: detach what it created.
                 router->post_home(room, [s = r.session, link](signal::room_table& t) {
                     t.on_detach(s, link.get(), signal_clock());

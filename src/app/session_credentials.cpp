@@ -40,12 +40,13 @@ void warn_if_open_signaling(const config& c) {
     if (!c.http.listen || !c.signal.join_secret.empty()) {
         return;
     }
+    const bool v6 = c.http.listen->address.is_v6();
     spdlog::get("app")->warn(
-        "signaling is open: anyone who reaches https://{} can join rooms and get TURN "
+        "signaling is open: anyone who reaches https://{}{}{}:{} can join rooms and get TURN "
         "credentials (relay through this server) for as long as they stay; set "
         "signal.join_secret so joins need a token your application signs, and give rooms "
         "passwords",
-        c.http.listen->to_string());
+        v6 ? "[" : "", c.http.listen->address.to_string(), v6 ? "]" : "", c.http.listen->port);
 }
 
 } // namespace icegate::app
