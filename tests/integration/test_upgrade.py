@@ -38,6 +38,16 @@ def fixed_server(grace="30s"):
     return Icegate(extra_yaml=upgrade_yaml(relay_ports, first + 2, grace), listen=listen)
 
 
+def channel_to(server, peer, clients, where, **kw):
+    """A client on `where` with an allocation and channel 0x4000 bound to `peer` (kept in
+    `clients` for the cleanup): (client, channel, relay address)."""
+    c = client(server, where, **kw)
+    clients.append(c)
+    _, relay = allocated(c)
+    assert tc.is_success(c.channel_bind(0x4000, peer.getsockname()), tc.CHANNEL_BIND)
+    return c, 0x4000, relay
+
+
 class Stream:
     """Numbered datagrams both ways through each allocation, one per round, checked for loss."""
 
@@ -92,19 +102,8 @@ def test_upgrade_keeps_every_relayed_packet_and_hands_new_work_over(notify):
         old_pid = s.proc.pid
         with tc.udp_peer() as peer:
             peer.settimeout(2.0)
-            allocations = []
-            for i in range(CLIENTS):
-                c = client(s, "udp4")
-                clients.append(c)
-                _, relay = allocated(c)
-                assert tc.is_success(c.channel_bind(0x4000, peer.getsockname()), tc.CHANNEL_BIND)
-                allocations.append((c, 0x4000, relay))
-            stream_client = client(s, "tcp4", transport="tcp")
-            clients.append(stream_client)
-            _, relay = allocated(stream_client)
-            assert tc.is_success(stream_client.channel_bind(0x4001, peer.getsockname()),
-                                 tc.CHANNEL_BIND)
-            allocations.append((stream_client, 0x4001, relay))
+            allocations = [channel_to(s, peer, clients, "udp4") for _ in range(CLIENTS)]
+            allocations.append(channel_to(s, peer, clients, "tcp4", transport="tcp"))
 
             async def upgrade_with_a_room():
                 ann = await Client.connect(s.https)
@@ -136,16 +135,8 @@ def test_upgrade_keeps_every_relayed_packet_and_hands_new_work_over(notify):
             # (a draining process would answer 508).
             for c, _, _ in allocations:
                 assert tc.is_success(c.refresh(600), tc.REFRESH), tc.error_code(c.refresh())
-            late = []
-            for i in range(CLIENTS):
-                c = client(s, "udp4")
-                clients.append(c)
-                _, relay = allocated(c)
-                assert tc.is_success(c.channel_bind(0x4000, peer.getsockname()), tc.CHANNEL_BIND)
-                late.append((c, 0x4000, relay))
-            late_tcp = client(s, "tcp4", transport="tcp")
-            clients.append(late_tcp)
-            allocated(late_tcp)
+            late = [channel_to(s, peer, clients, "udp4") for _ in range(CLIENTS)]
+            late_tcp = channel_to(s, peer, clients, "tcp4", transport="tcp")[0]
             assert s.alive()
 
             # Nothing left on the old process: it exits 0 by itself.
